@@ -1,0 +1,179 @@
+//! Engine events: what happened to the secrets, delivered to subscribers and to `tracing`.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use crate::error::UnusableReason;
+use crate::time::Timestamp;
+
+/// The kind of an [`Event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// Traffic moved from one secret to the other because the first became unusable.
+    FailedOver,
+    /// The service rejected a secret (401, or 403 with an authentication code).
+    SecretRejected,
+    /// A rejected secret was probed after its cooldown and worked again.
+    SecretRecovered,
+    /// A secret expires within the configured window.
+    ExpiringSoon,
+    /// The secret not in use cannot take over: no fail-over is possible.
+    StandbyUnavailable,
+    /// Neither secret can be used; requests fail fast without being sent.
+    NoUsableSecret,
+}
+
+impl EventKind {
+    /// The snake_case name used in vectors, bindings and logs (`failed_over`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::FailedOver => "failed_over",
+            EventKind::SecretRejected => "secret_rejected",
+            EventKind::SecretRecovered => "secret_recovered",
+            EventKind::ExpiringSoon => "expiring_soon",
+            EventKind::StandbyUnavailable => "standby_unavailable",
+            EventKind::NoUsableSecret => "no_usable_secret",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something that happened to a key's secrets. Carries names and fingerprints, never values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventKind,
+    /// When (engine clock).
+    pub at: Timestamp,
+    /// The secret concerned (for `failed_over`: the one traffic left).
+    pub secret: String,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// For `failed_over`: the secret traffic moved to.
+    pub to: Option<String>,
+    /// Why (for `failed_over`, `standby_unavailable`, `no_usable_secret`).
+    pub reason: Option<UnusableReason>,
+    /// HTTP status that caused it (`secret_rejected`).
+    pub status: Option<u16>,
+    /// End of the cooldown (`secret_rejected`).
+    pub cooldown_until: Option<Timestamp>,
+    /// The secret's expiry (`expiring_soon`).
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Event {
+    pub(crate) fn new(kind: EventKind, at: Timestamp, secret: &str, fingerprint: &str) -> Self {
+        Event {
+            kind,
+            at,
+            secret: secret.to_string(),
+            fingerprint: fingerprint.to_string(),
+            to: None,
+            reason: None,
+            status: None,
+            cooldown_until: None,
+            expires_at: None,
+        }
+    }
+
+    /// A one-line human description (no secret values).
+    pub fn message(&self) -> String {
+        let who = format!("{} (fp {})", self.secret, self.fingerprint);
+        match self.kind {
+            EventKind::FailedOver => format!(
+                "failed over from {who} to {}{}",
+                self.to.as_deref().unwrap_or("?"),
+                self.reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            ),
+            EventKind::SecretRejected => format!(
+                "{who} rejected with {}; cooling down until {}",
+                self.status.unwrap_or(0),
+                self.cooldown_until
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            ),
+            EventKind::SecretRecovered => format!("{who} recovered"),
+            EventKind::ExpiringSoon => format!(
+                "{who} expires at {}",
+                self.expires_at.map(|t| t.to_string()).unwrap_or_default()
+            ),
+            EventKind::StandbyUnavailable => format!(
+                "standby {who} unavailable{}: no fail-over possible",
+                self.reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            EventKind::NoUsableSecret => format!("no usable secret; {who} is unusable"),
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message())
+    }
+}
+
+/// A subscriber callback.
+pub type Subscriber = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// The handle returned by [`Engine::subscribe`](crate::Engine::subscribe).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubscriptionId(u64);
+
+#[derive(Default)]
+pub(crate) struct Subscribers {
+    next: AtomicU64,
+    list: RwLock<Vec<(SubscriptionId, Subscriber)>>,
+}
+
+impl Subscribers {
+    pub(crate) fn add(&self, f: Subscriber) -> SubscriptionId {
+        let id = SubscriptionId(self.next.fetch_add(1, Ordering::Relaxed));
+        if let Ok(mut l) = self.list.write() {
+            l.push((id, f));
+        }
+        id
+    }
+
+    pub(crate) fn remove(&self, id: SubscriptionId) -> bool {
+        match self.list.write() {
+            Ok(mut l) => {
+                let before = l.len();
+                l.retain(|(i, _)| *i != id);
+                l.len() != before
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Logs the event and calls every subscriber; a panicking subscriber is contained.
+    pub(crate) fn emit(&self, event: &Event) {
+        match event.kind {
+            EventKind::SecretRecovered => {
+                tracing::info!(target: "twinkey", event = event.kind.as_str(), secret = %event.secret, fingerprint = %event.fingerprint, "{}", event.message());
+            }
+            _ => {
+                tracing::warn!(target: "twinkey", event = event.kind.as_str(), secret = %event.secret, fingerprint = %event.fingerprint, "{}", event.message());
+            }
+        }
+        let subs: Vec<Subscriber> = match self.list.read() {
+            Ok(l) => l.iter().map(|(_, f)| f.clone()).collect(),
+            Err(_) => return,
+        };
+        for f in subs {
+            let _ = catch_unwind(AssertUnwindSafe(|| f(event)));
+        }
+    }
+}
