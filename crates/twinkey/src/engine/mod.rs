@@ -80,8 +80,43 @@ struct Inner {
     subscribers: Subscribers,
 }
 
+/// An immutable snapshot of the key plus the per-slot instants the hot path compares against.
 struct KeyView {
     key: ApiKey,
+    /// A slot is usable by its declared facts while `now < usable_until` (`i64::MIN`: never).
+    usable_until: [i64; 2],
+    /// `expiring_soon` applies from this instant (`i64::MAX`: never).
+    expiring_from: [i64; 2],
+}
+
+impl KeyView {
+    fn new(key: ApiKey, skew_ms: i64, window_ms: i64) -> Self {
+        let usable_until = Slot::BOTH.map(|slot| {
+            let s = key.secret(slot);
+            match (&s.state, &s.value, s.time_expiry) {
+                (SecretState::Active, Some(_), Some(exp)) => exp.as_millis().saturating_sub(skew_ms),
+                (SecretState::Active, Some(_), None) => i64::MAX,
+                _ => i64::MIN,
+            }
+        });
+        let expiring_from = Slot::BOTH.map(|slot| {
+            let s = key.secret(slot);
+            match (&s.state, s.time_expiry) {
+                (SecretState::Active, Some(exp)) => exp.as_millis().saturating_sub(window_ms),
+                _ => i64::MAX,
+            }
+        });
+        KeyView {
+            key,
+            usable_until,
+            expiring_from,
+        }
+    }
+
+    #[inline]
+    fn declared_ok(&self, slot: Slot, now: Timestamp) -> bool {
+        now.as_millis() < self.usable_until[slot.index()]
+    }
 }
 
 /// One attempt to send a request with one secret. Obtained from [`Engine::begin`] or a
@@ -274,6 +309,7 @@ impl Engine {
         };
         let now = clock.now();
         let skew_ms = duration_ms(options.expiry_skew);
+        let window_ms = duration_ms(options.expiring_soon_window);
         let current = if preferred != NO_SLOT {
             preferred
         } else {
@@ -286,12 +322,12 @@ impl Engine {
             inner: Arc::new(Inner {
                 id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
                 skew_ms,
-                window_ms: duration_ms(options.expiring_soon_window),
+                window_ms,
                 lease_ms: duration_ms(options.probe_lease),
                 options,
                 clock,
                 store,
-                view: ArcSwap::from_pointee(KeyView { key }),
+                view: ArcSwap::from_pointee(KeyView::new(key, skew_ms, window_ms)),
                 writer: Mutex::new(()),
                 current: AtomicU8::new(current),
                 preferred: AtomicU8::new(preferred),
@@ -347,22 +383,29 @@ impl Engine {
         if let Err(e) = self.check_attempt(attempt) {
             return Verdict::Fail(e);
         }
+        let already = || {
+            Verdict::Fail(Error::InvalidAttempt {
+                reason: "the attempt was already completed".into(),
+            })
+        };
+        if attempt.done.load(Ordering::Acquire) {
+            return already();
+        }
         let inner = &*self.inner;
-        let now = inner.clock.now();
-        let class = classify(response, now);
+        let class = classify(response, || inner.clock.now());
         if class == Class::NeedBody {
             return Verdict::NeedBody;
         }
         if attempt.done.swap(true, Ordering::AcqRel) {
-            return Verdict::Fail(Error::InvalidAttempt {
-                reason: "the attempt was already completed".into(),
-            });
+            return already();
         }
         let slot = attempt.slot;
         match class {
             Class::Accepted => {
                 inner.store.count(slot, Outcome::Accepted);
                 if attempt.probe && inner.store.recover(slot, attempt.epoch) {
+                    let now = inner.clock.now();
+                    inner.standby_latch[slot.index()].store(false, Ordering::Release);
                     if inner.preferred.load(Ordering::Acquire) == slot as u8 {
                         inner.current.store(slot as u8, Ordering::Release);
                     }
@@ -371,15 +414,15 @@ impl Engine {
                 }
                 Verdict::Accept { retry_after: None }
             }
-            Class::RateLimited(retry_after) => {
+            Class::RateLimited(retry_after) | Class::ServerError(retry_after) => {
                 self.inconclusive(attempt);
                 Verdict::Accept { retry_after }
             }
-            Class::ServerError | Class::NeedBody => {
+            Class::NeedBody => {
                 self.inconclusive(attempt);
                 Verdict::Accept { retry_after: None }
             }
-            Class::Rejected => self.rejected(attempt, response.status, now),
+            Class::Rejected => self.rejected(attempt, response.status, inner.clock.now()),
         }
     }
 
@@ -456,7 +499,7 @@ impl Engine {
         let inner = &*self.inner;
         let mut healthy = None;
         for slot in order.into_iter().flatten() {
-            if declared_reason(&view.key, slot, now, inner.skew_ms).is_some() {
+            if !view.declared_ok(slot, now) {
                 continue;
             }
             let h = inner.store.health(slot);
@@ -514,6 +557,10 @@ impl Engine {
         if inner.no_usable_latch.load(Ordering::Relaxed) {
             inner.no_usable_latch.store(false, Ordering::Relaxed);
         }
+        let own = &inner.standby_latch[slot.index()];
+        if !probe && own.load(Ordering::Relaxed) {
+            own.store(false, Ordering::Release); // handed out healthy: re-arm its standby report
+        }
         self.watch_standby(&view, slot.other(), now);
         self.watch_expiry(&view, now);
         Attempt {
@@ -529,38 +576,46 @@ impl Engine {
 
     fn watch_standby(&self, view: &KeyView, standby: Slot, now: Timestamp) {
         let latch = &self.inner.standby_latch[standby.index()];
-        match self.reason(view, standby, now) {
-            Some(reason) => {
-                if !latch.load(Ordering::Relaxed) && !latch.swap(true, Ordering::AcqRel) {
-                    let s = view.key.secret(standby);
-                    let mut e = Event::new(EventKind::StandbyUnavailable, now, &s.name, s.fingerprint());
-                    e.reason = Some(reason);
-                    self.emit(e);
-                }
+        if self.usable(view, standby, now) {
+            if latch.load(Ordering::Relaxed) {
+                latch.store(false, Ordering::Release);
             }
-            None => {
-                if latch.load(Ordering::Relaxed) {
-                    latch.store(false, Ordering::Release);
-                }
+        } else if !latch.load(Ordering::Relaxed) && !latch.swap(true, Ordering::AcqRel) {
+            if let Some(reason) = self.reason(view, standby, now) {
+                let s = view.key.secret(standby);
+                let mut e = Event::new(EventKind::StandbyUnavailable, now, &s.name, s.fingerprint());
+                e.reason = Some(reason);
+                self.emit(e);
             }
+        }
+    }
+
+    /// The hot-path form of [`Self::reason`]`.is_none()`: atomics and integer compares only.
+    #[inline]
+    fn usable(&self, view: &KeyView, slot: Slot, now: Timestamp) -> bool {
+        if !view.declared_ok(slot, now) {
+            return false;
+        }
+        let h = self.inner.store.health(slot);
+        match h.cooldown_until {
+            None => true,
+            Some(until) => now >= until && !h.probe_until.is_some_and(|p| now < p),
         }
     }
 
     fn watch_expiry(&self, view: &KeyView, now: Timestamp) {
         let inner = &*self.inner;
         for slot in Slot::BOTH {
-            let s = view.key.secret(slot);
-            let (SecretState::Active, Some(exp)) = (&s.state, s.time_expiry) else {
-                continue;
-            };
-            let ms = exp.as_millis();
-            if now.as_millis() < ms.saturating_sub(inner.window_ms) || now.as_millis() >= ms.saturating_sub(inner.skew_ms) {
+            let i = slot.index();
+            let t = now.as_millis();
+            if t < view.expiring_from[i] || t >= view.usable_until[i] {
                 continue;
             }
-            let latch = &inner.expiring_latch[slot.index()];
+            let latch = &inner.expiring_latch[i];
             if !latch.load(Ordering::Relaxed) && !latch.swap(true, Ordering::AcqRel) {
+                let s = view.key.secret(slot);
                 let mut e = Event::new(EventKind::ExpiringSoon, now, &s.name, s.fingerprint());
-                e.expires_at = Some(exp);
+                e.expires_at = s.time_expiry;
                 self.emit(e);
             }
         }
@@ -677,7 +732,7 @@ impl Engine {
         if let Some(name) = &self.inner.options.prefer {
             key.slot_of(name)?;
         }
-        self.inner.view.store(Arc::new(KeyView { key }));
+        self.inner.view.store(Arc::new(self.view_of(key)));
         Ok(())
     }
 
@@ -688,12 +743,17 @@ impl Engine {
         let (slot, reset, renewed) = f(&mut key, now)?;
         if reset {
             self.inner.store.reset(slot);
+            self.inner.standby_latch[slot.index()].store(false, Ordering::Release);
         }
         if renewed {
             self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
         }
-        self.inner.view.store(Arc::new(KeyView { key }));
+        self.inner.view.store(Arc::new(self.view_of(key)));
         Ok(())
+    }
+
+    fn view_of(&self, key: ApiKey) -> KeyView {
+        KeyView::new(key, self.inner.skew_ms, self.inner.window_ms)
     }
 
     /// Sets (or clears) the preferred secret.

@@ -105,14 +105,15 @@ pub enum Class {
     Rejected,
     /// 429: limits are per key, not per secret; no switch.
     RateLimited(Option<Duration>),
-    /// 5xx: not a secret problem; no switch, the SDK retries.
-    ServerError,
+    /// 5xx: not a secret problem; no switch, the SDK retries (`Retry-After` surfaced).
+    ServerError(Option<Duration>),
     /// A 403 whose meaning depends on the body's error code.
     NeedBody,
 }
 
-/// Classifies a response (SPEC section 4).
-pub fn classify(facts: &ResponseFacts<'_>, now: Timestamp) -> Class {
+/// Classifies a response (SPEC section 4). `now` is only read to resolve an HTTP-date
+/// `Retry-After`.
+pub fn classify(facts: &ResponseFacts<'_>, now: impl FnOnce() -> Timestamp) -> Class {
     match facts.status {
         401 => Class::Rejected,
         403 => match facts.body {
@@ -122,8 +123,8 @@ pub fn classify(facts: &ResponseFacts<'_>, now: Timestamp) -> Class {
                 _ => Class::Accepted,
             },
         },
-        429 => Class::RateLimited(facts.retry_after(now)),
-        500..=599 => Class::ServerError,
+        429 => Class::RateLimited(facts.retry_after(now())),
+        500..=599 => Class::ServerError(facts.retry_after(now())),
         _ => Class::Accepted,
     }
 }
@@ -145,13 +146,13 @@ mod tests {
 
     #[test]
     fn statuses_are_classified() {
-        assert_eq!(classify(&ResponseFacts::status(200), NOW), Class::Accepted);
-        assert_eq!(classify(&ResponseFacts::status(404), NOW), Class::Accepted);
-        assert_eq!(classify(&ResponseFacts::status(401), NOW), Class::Rejected);
-        assert_eq!(classify(&ResponseFacts::status(403), NOW), Class::NeedBody);
-        assert_eq!(classify(&ResponseFacts::status(503), NOW), Class::ServerError);
+        assert_eq!(classify(&ResponseFacts::status(200), || NOW), Class::Accepted);
+        assert_eq!(classify(&ResponseFacts::status(404), || NOW), Class::Accepted);
+        assert_eq!(classify(&ResponseFacts::status(401), || NOW), Class::Rejected);
+        assert_eq!(classify(&ResponseFacts::status(403), || NOW), Class::NeedBody);
+        assert_eq!(classify(&ResponseFacts::status(503), || NOW), Class::ServerError(None));
         assert_eq!(
-            classify(&ResponseFacts::status(429).header("Retry-After", "7"), NOW),
+            classify(&ResponseFacts::status(429).header("Retry-After", "7"), || NOW),
             Class::RateLimited(Some(Duration::from_secs(7)))
         );
     }
@@ -161,7 +162,7 @@ mod tests {
         let oci = br#"{"code":"NotAuthenticated","message":"x"}"#;
         let openai = br#"{"error":{"code":"invalid_api_key","message":"x"}}"#;
         let policy = br#"{"code":"NotAllowed","message":"x"}"#;
-        let f = |b: &'static [u8]| classify(&ResponseFacts::status(403).with_body(b), NOW);
+        let f = |b: &'static [u8]| classify(&ResponseFacts::status(403).with_body(b), || NOW);
         assert_eq!(f(oci), Class::Rejected);
         assert_eq!(f(openai), Class::Rejected);
         assert_eq!(f(policy), Class::Accepted);
