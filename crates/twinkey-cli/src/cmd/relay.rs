@@ -1,0 +1,118 @@
+//! `twinkey relay`: serve the relay for browser tooling until SIGINT/SIGTERM. Pages call
+//! `<relay>/v1/...` with a server token; the relay forwards with a real secret of `--key`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::json;
+use twinkey::{ApiKey, Engine, EngineOptions};
+use twinkey_client::relay::{Relay, RelayOptions};
+
+use crate::cmd::token::load_ring;
+use crate::output::{Failure, Output};
+
+/// Arguments of `twinkey relay`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The API key whose secrets the relay uses (OCI's JSON shape; values inline, `env:NAME`
+    /// or `file:PATH`).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The token key set (JWK Set) tokens are verified with; EdDSA public halves are enough.
+    #[arg(long = "token-key", value_name = "FILE")]
+    token_key: PathBuf,
+    /// Address to listen on (port 0 picks a free port, printed at start).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// The upstream OpenAI-compatible base URL, e.g.
+    /// `https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1`.
+    #[arg(long, value_name = "URL")]
+    upstream: String,
+    /// A browser origin allowed to call the relay (repeatable; `*` for any).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// The audience tokens must name.
+    #[arg(long, default_value = twinkey::token::DEFAULT_AUDIENCE)]
+    audience: String,
+    /// The issuer tokens must name, if any.
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Allowed clock skew for token times, in seconds (at most 300).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    leeway: u64,
+}
+
+/// Runs the command.
+pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
+    let key = ApiKey::load(&args.key)
+        .map_err(|e| Failure::new(e.code(), format!("{}: {e}", args.key.display())))?;
+    // The engine logs its events (fail-over, rejections, expiring secrets) itself.
+    let engine = Engine::new(key, EngineOptions::default())?;
+    let ring = load_ring(&args.token_key)?;
+    let kids: Vec<String> = ring.kids().map(str::to_owned).collect();
+    let mut options = RelayOptions::new(args.upstream.clone())
+        .cors_origins(args.cors_origins.clone())
+        .audience(args.audience.clone());
+    options.leeway = Duration::from_secs(args.leeway);
+    if let Some(iss) = args.issuer {
+        options = options.issuer(iss);
+    }
+    let server = Relay::new(engine, ring, options)?
+        .bind(args.listen)
+        .await
+        .map_err(|e| Failure::io(format!("cannot listen on {}", args.listen), &e))?;
+    out.json_line(&json!({
+        "listen": server.addr().to_string(),
+        "url": server.url(),
+        "base_url": server.base_url(),
+        "upstream": args.upstream,
+        "kids": kids,
+        "cors_origins": args.cors_origins,
+        "audience": args.audience,
+    }));
+    out.human(format_args!("twinkey relay listening on {}", server.url()));
+    out.human(format_args!(
+        "  OpenAI base URL  {}  (Authorization: Bearer <server token>)",
+        server.base_url()
+    ));
+    out.human(format_args!("  upstream         {}", args.upstream));
+    out.human(format_args!("  token keys       {}", kids.join(", ")));
+    out.human(format_args!(
+        "  CORS origins     {}",
+        if args.cors_origins.is_empty() {
+            "none (non-browser callers only)".to_string()
+        } else {
+            args.cors_origins.join(", ")
+        }
+    ));
+    out.human("Press Ctrl-C to stop.");
+    wait_for_signal().await?;
+    out.human("stopping the relay");
+    server
+        .shutdown()
+        .await
+        .map_err(|e| Failure::io("the relay failed", &e))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn wait_for_signal() -> Result<(), Failure> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term =
+            signal(SignalKind::terminate()).map_err(|e| Failure::io("cannot watch SIGTERM", &e))?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map_err(|e| Failure::io("cannot watch SIGINT", &e)),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| Failure::io("cannot watch Ctrl-C", &e))
+    }
+}

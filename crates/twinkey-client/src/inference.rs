@@ -1,0 +1,190 @@
+//! [`InferenceClient`]: sends a request through the engine's begin/verdict loop.
+//!
+//! The loop has no opinion of its own: the engine picks the secret ([`Engine::begin`]), judges
+//! every response ([`Engine::complete`]) and says whether to accept it, replay the buffered
+//! request once with the other secret, fail, or look at the body first (403). Transport
+//! failures end the attempt with [`Engine::abandon`] (nothing is learned about the secret) and
+//! surface as `TRANSPORT`.
+
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use reqwest::{Client, Url};
+use serde::Serialize;
+use twinkey::engine::{MAX_ERROR_BODY, RELEVANT_HEADERS};
+use twinkey::stream::StreamKind;
+use twinkey::{Attempt, Engine, Error, ResponseFacts, Result, Verdict};
+
+use crate::request::InferenceRequest;
+use crate::response::InferenceResponse;
+use crate::transport::{describe, drain, read_prefix, transport};
+
+/// A reqwest client suited to inference: rustls with the platform's trust store, no
+/// redirects (a bearer secret is never sent anywhere but the configured base URL).
+pub fn default_http_client() -> Result<Client> {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Transport {
+            reason: format!("cannot build the HTTP client: {}", describe(&e)),
+        })
+}
+
+/// Sends OpenAI-compatible requests to one base URL with the secrets of one engine.
+#[derive(Clone, Debug)]
+pub struct InferenceClient {
+    engine: Engine,
+    base: Url,
+    http: Client,
+}
+
+impl InferenceClient {
+    /// A client for `base_url` (e.g. `https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1`)
+    /// on [`default_http_client`].
+    pub fn new(engine: Engine, base_url: &str) -> Result<Self> {
+        Self::with_http_client(engine, base_url, default_http_client()?)
+    }
+
+    /// A client with a reqwest client of your own (timeouts, proxies, ...).
+    pub fn with_http_client(engine: Engine, base_url: &str, http: Client) -> Result<Self> {
+        let invalid = |why: String| Error::InvalidRequest {
+            reason: format!("base URL {base_url:?}: {why}"),
+        };
+        let mut base = Url::parse(base_url).map_err(|e| invalid(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(invalid("must be an http(s) URL with a host".into()));
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(InferenceClient { engine, base, http })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The base URL (with a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// `POST <base>/<path>` with a JSON body.
+    pub async fn post_json<T: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<InferenceResponse> {
+        self.send(InferenceRequest::post_json(path, body)?).await
+    }
+
+    /// `GET <base>/<path>`.
+    pub async fn get(&self, path: &str) -> Result<InferenceResponse> {
+        self.send(InferenceRequest::get(path)).await
+    }
+
+    /// Sends a request: one round trip, or two when the engine replays it on the other
+    /// secret. Fails fast with `NO_USABLE_SECRET` (nothing sent) when no secret is usable.
+    pub async fn send(&self, request: InferenceRequest) -> Result<InferenceResponse> {
+        let url = self
+            .base
+            .join(request.path().trim_start_matches('/'))
+            .map_err(|e| Error::InvalidRequest {
+                reason: format!("path {:?}: {e}", request.path()),
+            })?;
+        let kind = StreamKind::for_path(url.path());
+        let mut attempt = self.engine.begin()?;
+        let mut round_trips = 0u32;
+        loop {
+            round_trips += 1;
+            let mut resp = match self.exchange(&request, &url, &attempt).await {
+                Ok(resp) => resp,
+                Err(e) => {
+                    let _ = self.engine.abandon(&attempt);
+                    return Err(e);
+                }
+            };
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let facts = ResponseFacts {
+                status: status.as_u16(),
+                headers: RELEVANT_HEADERS
+                    .iter()
+                    .filter_map(|name| Some((*name, headers.get(*name)?.to_str().ok()?)))
+                    .collect(),
+                body: None,
+            };
+            let mut prefix = Vec::new();
+            let mut verdict = self.engine.complete(&attempt, &facts);
+            if let Verdict::NeedBody = verdict {
+                prefix = match read_prefix(&mut resp, MAX_ERROR_BODY).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        let _ = self.engine.abandon(&attempt);
+                        return Err(transport(e));
+                    }
+                };
+                let body = prefix.concat();
+                verdict = self
+                    .engine
+                    .complete(&attempt, &facts.clone().with_body(&body));
+            }
+            match verdict {
+                Verdict::Accept { retry_after } => {
+                    return Ok(InferenceResponse {
+                        status,
+                        headers,
+                        round_trips,
+                        secret: attempt.secret_name().to_string(),
+                        fingerprint: attempt.fingerprint().to_string(),
+                        retry_after,
+                        kind,
+                        prefix,
+                        rest: Some(resp),
+                    });
+                }
+                Verdict::Replay(next) => {
+                    tracing::debug!(
+                        from = attempt.secret_name(),
+                        from_fp = attempt.fingerprint(),
+                        to = next.secret_name(),
+                        to_fp = next.fingerprint(),
+                        "secret rejected; replaying once"
+                    );
+                    drain(resp, MAX_ERROR_BODY).await;
+                    attempt = next;
+                }
+                Verdict::Fail(e) => return Err(e),
+                Verdict::NeedBody => {
+                    let _ = self.engine.abandon(&attempt);
+                    return Err(Error::InvalidAttempt {
+                        reason: "the engine asked for the body twice".into(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// One HTTP exchange with the attempt's secret (the response head only).
+    async fn exchange(
+        &self,
+        request: &InferenceRequest,
+        url: &Url,
+        attempt: &Attempt,
+    ) -> Result<reqwest::Response> {
+        let mut auth =
+            HeaderValue::from_str(&attempt.authorization()).map_err(|_| Error::InvalidSecret {
+                secret: attempt.secret_name().to_string(),
+                reason: "the value cannot be sent in an HTTP header".into(),
+            })?;
+        auth.set_sensitive(true);
+        self.http
+            .request(request.method().clone(), url.clone())
+            .headers(request.headers().clone())
+            .header(AUTHORIZATION, auth)
+            .body(request.body().clone())
+            .send()
+            .await
+            .map_err(transport)
+    }
+}

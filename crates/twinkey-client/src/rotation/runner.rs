@@ -1,0 +1,680 @@
+//! [`RotationRunner`]: drives [`Rotation`] against the control plane and the inference
+//! endpoint.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use twinkey::rotation::{
+    Action, Checkpoint, Next, PlannedStep, ProbePolicy, Rotation, RotationOptions, Step, StepRecord,
+};
+use twinkey::{ApiKey, Clock, Engine, Error, Result, SecretState, SecretValue, SystemClock};
+
+use super::files;
+use super::probe::probe;
+use crate::control::{CallOptions, ControlPlaneClient, retry_token};
+
+/// The model the probe asks by default.
+pub const DEFAULT_PROBE_MODEL: &str = "openai.gpt-oss-120b";
+
+/// What a rotation runs against and where it keeps its state.
+#[derive(Clone, Debug)]
+pub struct RotationConfig {
+    /// The API key's OCID.
+    pub key_id: String,
+    /// What to do.
+    pub options: RotationOptions,
+    /// The checkpoint file (created, replaced atomically, removed when the rotation is done).
+    pub state_file: PathBuf,
+    /// The OpenAI-compatible inference base URL for the probe (`.../openai/v1`).
+    pub inference_url: Option<String>,
+    /// The key with its secret values (e.g. a `key.json`), for probing a standby that is
+    /// activated rather than renewed.
+    pub values: Option<ApiKey>,
+    /// Where renewed values go: a key document in OCI's shape with the values (the key
+    /// file's, updated with the renewed ones), mode 0600. Required when a step renews.
+    pub secret_out: Option<PathBuf>,
+    /// How long and how often to probe.
+    pub probe_policy: ProbePolicy,
+    /// The model of the probe request.
+    pub probe_model: String,
+}
+
+impl RotationConfig {
+    /// A rotation of `key_id` with default options, checkpointed in `state_file`.
+    pub fn new(key_id: impl Into<String>, state_file: impl Into<PathBuf>) -> Self {
+        RotationConfig {
+            key_id: key_id.into(),
+            options: RotationOptions::default(),
+            state_file: state_file.into(),
+            inference_url: None,
+            values: None,
+            secret_out: None,
+            probe_policy: ProbePolicy::default(),
+            probe_model: DEFAULT_PROBE_MODEL.to_string(),
+        }
+    }
+}
+
+/// Progress reports, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The rotation starts (or resumes from the state file).
+    Started {
+        /// Key OCID.
+        key_id: String,
+        /// The secret being retired.
+        old: String,
+        /// The secret being rotated to.
+        standby: String,
+        /// Whether it resumed a saved rotation.
+        resumed: bool,
+    },
+    /// A step was skipped: its goal already holds.
+    Skipped {
+        /// The step.
+        step: Step,
+        /// Why.
+        note: String,
+    },
+    /// A step's action starts.
+    Acting {
+        /// The step.
+        step: Step,
+        /// The action, e.g. `activate key-two`.
+        action: String,
+    },
+    /// The probe was not accepted yet; it is repeated.
+    Waiting {
+        /// The step.
+        step: Step,
+        /// Attempts so far.
+        attempt: u32,
+        /// The last status (`None`: no answer).
+        status: Option<u16>,
+    },
+    /// A renewed value was written to the secret-out file.
+    SecretWritten {
+        /// The secret.
+        secret: String,
+        /// Its fingerprint.
+        fingerprint: String,
+        /// The file.
+        path: PathBuf,
+    },
+    /// A step is finished.
+    Finished {
+        /// The step.
+        step: Step,
+        /// What was done.
+        action: String,
+        /// Fingerprint of a renewed or probed value.
+        fingerprint: Option<String>,
+        /// What was observed.
+        note: Option<String>,
+    },
+    /// Every step is finished; the state file is removed.
+    Done,
+}
+
+/// Where a test stops the runner (a simulated crash), counting performed actions from 1.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopAt {
+    /// Right after action `n` took effect, before its checkpoint.
+    AfterCall(usize),
+    /// Right after action `n` was checkpointed.
+    AfterCheckpoint(usize),
+}
+
+/// What `--dry-run` shows.
+#[derive(Clone, Debug)]
+pub struct RotationPlan {
+    /// Key OCID.
+    pub key_id: String,
+    /// The secret being retired.
+    pub old: String,
+    /// The secret being rotated to.
+    pub standby: String,
+    /// Whether a saved rotation would be resumed.
+    pub resumed: bool,
+    /// The steps.
+    pub steps: Vec<PlannedStep>,
+    /// What would stop the rotation (missing `--secret-out`, no value to probe with, ...).
+    pub problems: Vec<String>,
+}
+
+/// The outcome of a finished rotation.
+#[derive(Clone, Debug)]
+pub struct RotationReport {
+    /// Key OCID.
+    pub key_id: String,
+    /// The retired secret.
+    pub old: String,
+    /// The secret now preferred.
+    pub standby: String,
+    /// Every step, in order.
+    pub steps: Vec<StepRecord>,
+    /// Renewed secrets: `(name, fingerprint)`.
+    pub renewed: Vec<(String, String)>,
+    /// The secret-out file, when values were written.
+    pub secret_out: Option<PathBuf>,
+    /// Whether the run resumed a saved rotation.
+    pub resumed: bool,
+}
+
+type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Runs one rotation. See the module documentation.
+#[derive(Clone)]
+pub struct RotationRunner {
+    control: ControlPlaneClient,
+    config: RotationConfig,
+    http: reqwest::Client,
+    engine: Option<Engine>,
+    clock: Arc<dyn Clock>,
+    on_progress: ProgressFn,
+    stop_at: Option<StopAt>,
+}
+
+impl std::fmt::Debug for RotationRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotationRunner")
+            .field("key_id", &self.config.key_id)
+            .field("state_file", &self.config.state_file)
+            .finish_non_exhaustive()
+    }
+}
+
+fn refused(reason: impl Into<String>) -> Error {
+    Error::RotationRefused {
+        reason: reason.into(),
+    }
+}
+
+impl RotationRunner {
+    /// A runner for `config` on `control`.
+    pub fn new(control: ControlPlaneClient, config: RotationConfig) -> Result<Self> {
+        Ok(RotationRunner {
+            control,
+            config,
+            http: crate::inference::default_http_client()?,
+            engine: None,
+            clock: Arc::new(SystemClock),
+            on_progress: Arc::new(|_| {}),
+            stop_at: None,
+        })
+    }
+
+    /// Calls `f` with every progress report.
+    #[must_use]
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Arc::new(f);
+        self
+    }
+
+    /// An engine of this process to switch: at step 3 it learns the standby (state, renewed
+    /// value) and prefers it; later steps update its states.
+    #[must_use]
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Uses another clock (timestamps in the checkpoint, renewal expiries).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses another HTTP client for the probe.
+    #[must_use]
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Test hook: stop (as if killed) at a point.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn stop_at(mut self, at: StopAt) -> Self {
+        self.stop_at = Some(at);
+        self
+    }
+
+    fn emit(&self, p: &Progress) {
+        (self.on_progress)(p);
+    }
+
+    async fn fetch(&self) -> Result<ApiKey> {
+        Ok(self
+            .control
+            .get_api_key(&self.config.key_id, &CallOptions::default())
+            .await?
+            .data)
+    }
+
+    /// The saved rotation, or a new plan; `(rotation, resumed)`.
+    fn open(&self, key: &ApiKey) -> Result<(Rotation, bool)> {
+        let now = self.clock.now();
+        match files::load_state(&self.config.state_file)? {
+            Some(cp) => Ok((
+                Rotation::resume(cp, &self.config.key_id, &self.config.options)?,
+                true,
+            )),
+            None => Ok((Rotation::plan(key, &self.config.options, now)?, false)),
+        }
+    }
+
+    /// The plan from the current state (`--dry-run`): nothing is changed, no file written.
+    pub async fn plan(&self) -> Result<RotationPlan> {
+        let key = self.fetch().await?;
+        let (rotation, resumed) = self.open(&key)?;
+        let steps = rotation.preview(&key, self.clock.now())?;
+        let mut problems = self.problems(&rotation, &steps);
+        if let Err(e) = self.check_values() {
+            problems.insert(0, e.to_string());
+        }
+        Ok(RotationPlan {
+            key_id: self.config.key_id.clone(),
+            old: rotation.old().to_string(),
+            standby: rotation.standby().to_string(),
+            resumed,
+            steps,
+            problems,
+        })
+    }
+
+    /// What would stop the plan: a renewal without a secret-out file, a probe without an
+    /// inference URL or without a value to probe with.
+    fn problems(&self, rotation: &Rotation, steps: &[PlannedStep]) -> Vec<String> {
+        let mut out = Vec::new();
+        let renews: Vec<&str> = steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Some(Action::Renew { secret, .. }) => Some(secret.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !renews.is_empty() && self.config.secret_out.is_none() {
+            out.push(format!(
+                "renewing {} makes a new value that is shown only once: give a secret-out file",
+                renews.join(" and ")
+            ));
+        }
+        let probes = steps
+            .iter()
+            .any(|s| matches!(s.action, Some(Action::Probe { .. })));
+        if probes {
+            if self.config.inference_url.is_none() {
+                out.push("the probe needs the inference URL".into());
+            }
+            let standby = rotation.standby();
+            let renewed = renews.contains(&standby)
+                || rotation
+                    .checkpoint()
+                    .record(Step::PrepareStandby)
+                    .is_some_and(|r| r.action == "renew");
+            let known = self
+                .config
+                .values
+                .as_ref()
+                .and_then(|k| k.slot_of(standby).ok().map(|s| k.secret(s).value.is_some()))
+                .unwrap_or(false);
+            if !renewed && !known {
+                out.push(format!(
+                    "no value for {standby} to probe with: give the key file holding it (or disable the probe)"
+                ));
+            }
+        }
+        out
+    }
+
+    /// The key file must be this key's (a value of another key would pass the probe and
+    /// prove nothing).
+    fn check_values(&self) -> Result<()> {
+        match self.config.values.as_ref().and_then(|k| k.id.as_deref()) {
+            Some(id) if id != self.config.key_id => Err(refused(format!(
+                "the key file is for {id}, not {}",
+                self.config.key_id
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs (or resumes) the rotation to the end.
+    pub async fn run(&self) -> Result<RotationReport> {
+        self.check_values()?;
+        let mut key = self.fetch().await?;
+        let (mut rotation, resumed) = self.open(&key)?;
+        let preview = rotation.preview(&key, self.clock.now())?;
+        if let Some(p) = self.problems(&rotation, &preview).into_iter().next() {
+            return Err(refused(p));
+        }
+        let path = self.config.state_file.clone();
+        files::save_state(&path, rotation.checkpoint())?;
+        self.emit(&Progress::Started {
+            key_id: self.config.key_id.clone(),
+            old: rotation.old().to_string(),
+            standby: rotation.standby().to_string(),
+            resumed,
+        });
+        let mut renewed: BTreeMap<String, SecretValue> =
+            self.recover_renewed(rotation.checkpoint())?;
+        let mut performed = 0usize;
+        loop {
+            let now = self.clock.now();
+            let before = rotation.checkpoint().completed.len();
+            let next = rotation.next(&key, now)?;
+            let skipped: Vec<StepRecord> = rotation.checkpoint().completed[before..]
+                .iter()
+                .filter(|r| r.action == "skip")
+                .cloned()
+                .collect();
+            if rotation.checkpoint().completed.len() != before || !skipped.is_empty() {
+                files::save_state(&path, rotation.checkpoint())?;
+            }
+            for r in &skipped {
+                self.emit(&Progress::Skipped {
+                    step: r.step,
+                    note: r.note.clone().unwrap_or_default(),
+                });
+            }
+            let (step, action) = match next {
+                Next::Done => break,
+                Next::Do { step, action } => (step, action),
+            };
+            self.emit(&Progress::Acting {
+                step,
+                action: action.to_string(),
+            });
+            performed += 1;
+            let mut fingerprint = None;
+            let mut note = None;
+            if action.is_control_plane() {
+                let token = action
+                    .retry_token()
+                    .map_or_else(retry_token, str::to_string);
+                rotation.start(step, &action, &token, self.clock.now());
+                files::save_state(&path, rotation.checkpoint())?;
+                let answer = self.call(&action, &token).await?;
+                key = answer;
+                if let Action::Renew { secret, .. } = &action {
+                    let value = key
+                        .slot_of(secret)
+                        .ok()
+                        .and_then(|s| key.secret(s).value.clone())
+                        .ok_or_else(|| Error::Service {
+                            status: 200,
+                            oci_code: "MissingValue".into(),
+                            message: format!(
+                                "the RenewApiKey answer carries no value for {secret}"
+                            ),
+                            request_id: "-".into(),
+                        })?;
+                    fingerprint = Some(value.fingerprint().to_string());
+                    renewed.insert(secret.clone(), value);
+                    self.write_secret_out(&key, &renewed, Some(secret))?;
+                }
+                self.update_engine(step, &action, &renewed);
+            } else {
+                match &action {
+                    Action::Probe { secret } => {
+                        let value = self.probe_value(secret, &renewed, rotation.checkpoint())?;
+                        let url = self.config.inference_url.as_deref().unwrap_or_default();
+                        let probed = probe(
+                            &self.http,
+                            url,
+                            &self.config.probe_model,
+                            secret,
+                            &value,
+                            &self.config.probe_policy,
+                            |attempt, status| {
+                                self.emit(&Progress::Waiting {
+                                    step,
+                                    attempt,
+                                    status,
+                                });
+                            },
+                        )
+                        .await?;
+                        fingerprint = Some(value.fingerprint().to_string());
+                        note = Some(format!(
+                            "HTTP {} after {} attempt{}",
+                            probed.status,
+                            probed.attempts,
+                            if probed.attempts == 1 { "" } else { "s" }
+                        ));
+                    }
+                    Action::Switch { to } => {
+                        self.update_engine(step, &action, &renewed);
+                        note = Some(if self.engine.is_some() {
+                            format!("the engine prefers {to}")
+                        } else {
+                            format!("{to} is the preferred secret from now on")
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            self.check_stop(StopAt::AfterCall(performed))?;
+            rotation.complete(
+                step,
+                &action,
+                fingerprint.as_deref(),
+                note.as_deref(),
+                self.clock.now(),
+            )?;
+            files::save_state(&path, rotation.checkpoint())?;
+            self.emit(&Progress::Finished {
+                step,
+                action: action.name().to_string(),
+                fingerprint,
+                note,
+            });
+            self.check_stop(StopAt::AfterCheckpoint(performed))?;
+            if !action.is_control_plane() {
+                key = self.fetch().await?;
+            }
+        }
+        if !renewed.is_empty() {
+            let fresh = self.fetch().await?;
+            self.write_secret_out(&fresh, &renewed, None)?;
+        }
+        let report = RotationReport {
+            key_id: self.config.key_id.clone(),
+            old: rotation.old().to_string(),
+            standby: rotation.standby().to_string(),
+            steps: rotation.checkpoint().completed.clone(),
+            renewed: renewed
+                .iter()
+                .map(|(n, v)| (n.clone(), v.fingerprint().to_string()))
+                .collect(),
+            secret_out: (!renewed.is_empty())
+                .then(|| self.config.secret_out.clone())
+                .flatten(),
+            resumed,
+        };
+        files::remove_state(&path)?;
+        self.emit(&Progress::Done);
+        Ok(report)
+    }
+
+    fn check_stop(&self, here: StopAt) -> Result<()> {
+        if self.stop_at == Some(here) {
+            return Err(Error::Transport {
+                reason: format!("stopped at {here:?} (test hook)"),
+            });
+        }
+        Ok(())
+    }
+
+    async fn call(&self, action: &Action, token: &str) -> Result<ApiKey> {
+        let id = &self.config.key_id;
+        let options = CallOptions::retry_token(token);
+        let c = &self.control;
+        let answer = match action {
+            Action::Activate { secret, .. } => {
+                c.set_api_key_state(id, secret, &SecretState::Active, &options)
+                    .await?
+            }
+            Action::Deactivate { secret, .. } => {
+                c.set_api_key_state(id, secret, &SecretState::Inactive, &options)
+                    .await?
+            }
+            Action::Revoke { secret, .. } => {
+                c.set_api_key_state(id, secret, &SecretState::Revoked, &options)
+                    .await?
+            }
+            Action::Renew { secret, expiry, .. } => {
+                if self.config.secret_out.is_none() {
+                    return Err(refused(format!(
+                        "renewing {secret} makes a new value that is shown only once: give a secret-out file"
+                    )));
+                }
+                c.renew_api_key(id, secret, Some(*expiry), &options).await?
+            }
+            Action::Probe { .. } | Action::Switch { .. } => return self.fetch().await,
+        };
+        Ok(answer.data)
+    }
+
+    /// Values renewed by an interrupted run, read back from the secret-out file and matched
+    /// by the fingerprints in the checkpoint.
+    fn recover_renewed(&self, cp: &Checkpoint) -> Result<BTreeMap<String, SecretValue>> {
+        let mut out = BTreeMap::new();
+        let wanted: Vec<(&str, &str)> = cp
+            .completed
+            .iter()
+            .filter(|r| r.action == "renew")
+            .filter_map(|r| Some((r.secret.as_deref()?, r.fingerprint.as_deref()?)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(out);
+        }
+        let Some(path) = &self.config.secret_out else {
+            return Ok(out);
+        };
+        let Some(doc) = files::read_key_document(path)? else {
+            return Ok(out);
+        };
+        for (name, fp) in wanted {
+            if let Some(v) = doc
+                .slot_of(name)
+                .ok()
+                .and_then(|s| doc.secret(s).value.clone())
+                .filter(|v| v.fingerprint() == fp)
+            {
+                out.insert(name.to_string(), v);
+            }
+        }
+        Ok(out)
+    }
+
+    fn probe_value(
+        &self,
+        secret: &str,
+        renewed: &BTreeMap<String, SecretValue>,
+        cp: &Checkpoint,
+    ) -> Result<SecretValue> {
+        if let Some(v) = renewed.get(secret) {
+            return Ok(v.clone());
+        }
+        if let Some(r) = cp
+            .record(Step::PrepareStandby)
+            .filter(|r| r.action == "renew")
+        {
+            return Err(refused(format!(
+                "{secret} was renewed (fp {}) but its value is not in the secret-out file; it cannot be probed",
+                r.fingerprint.as_deref().unwrap_or("?")
+            )));
+        }
+        self.config
+            .values
+            .as_ref()
+            .and_then(|k| k.slot_of(secret).ok().and_then(|s| k.secret(s).value.clone()))
+            .ok_or_else(|| {
+                refused(format!(
+                    "no value for {secret} to probe with: give the key file holding it (or disable the probe)"
+                ))
+            })
+    }
+
+    /// Writes the secret-out document: the key as the service shows it, with the values of
+    /// the key file and the renewed ones.
+    fn write_secret_out(
+        &self,
+        key: &ApiKey,
+        renewed: &BTreeMap<String, SecretValue>,
+        just_renewed: Option<&str>,
+    ) -> Result<()> {
+        let Some(path) = &self.config.secret_out else {
+            return Ok(());
+        };
+        let with_value = |slot: twinkey::Slot| {
+            let mut s = key.secret(slot).clone();
+            s.value = renewed.get(&s.name).cloned().or_else(|| {
+                self.config.values.as_ref().and_then(|k| {
+                    k.slot_of(&s.name)
+                        .ok()
+                        .and_then(|i| k.secret(i).value.clone())
+                })
+            });
+            s.reference = None;
+            s
+        };
+        let mut doc = ApiKey::new(
+            with_value(twinkey::Slot::One),
+            with_value(twinkey::Slot::Two),
+        )?;
+        doc.id = key.id.clone();
+        doc.display_name = key.display_name.clone();
+        doc.description = key.description.clone();
+        doc.compartment_id = key.compartment_id.clone();
+        doc.region = key.region.clone();
+        doc.lifecycle_state = key.lifecycle_state.clone();
+        doc.lifecycle_details = key.lifecycle_details.clone();
+        doc.time_created = key.time_created;
+        doc.time_updated = key.time_updated;
+        doc.freeform_tags = key.freeform_tags.clone();
+        doc.defined_tags = key.defined_tags.clone();
+        doc.system_tags = key.system_tags.clone();
+        files::write_key_document(path, &doc)?;
+        if let Some(name) = just_renewed
+            && let Some(v) = renewed.get(name)
+        {
+            self.emit(&Progress::SecretWritten {
+                secret: name.to_string(),
+                fingerprint: v.fingerprint().to_string(),
+                path: path.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Keeps an in-process engine in step with the rotation.
+    fn update_engine(&self, step: Step, action: &Action, renewed: &BTreeMap<String, SecretValue>) {
+        let Some(engine) = &self.engine else { return };
+        let result = match (step, action) {
+            (Step::Switch, Action::Switch { to }) => {
+                let value = renewed.get(to);
+                match value {
+                    Some(v) => engine.renew(to, v.expose(), None),
+                    None => engine.sync_state(to, SecretState::Active),
+                }
+                .and_then(|()| engine.set_preferred(Some(to)))
+            }
+            (Step::RetireOld | Step::ParkOld, Action::Deactivate { secret, .. }) => {
+                engine.sync_state(secret, SecretState::Inactive)
+            }
+            (Step::RetireOld, Action::Revoke { secret, .. }) => {
+                engine.sync_state(secret, SecretState::Revoked)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(target: "twinkey", error = %e, "could not update the engine during the rotation");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The admin surface: seeding keys, reading them back without values, counts, shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Env, chat_body};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn generated_keys_work_at_once_and_list_without_values() {
+    let env = Env::start().await;
+    let spec = json!({"displayName": "ci", "keyNames": ["primary", "standby"], "region": "eu-frankfurt-1"});
+    let (status, key) = env.admin(Method::POST, "/keys", Some(spec)).await;
+    assert_eq!(status, 200, "{key}");
+    assert_eq!(key["displayName"], "ci");
+    assert!(
+        key["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("ocid1.generativeaiapikey.oc1.eu-frankfurt-1.")
+    );
+    let secrets: Vec<String> = key["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(key["keys"][1]["keyName"], "standby");
+    for s in &secrets {
+        let resp = env
+            .post(
+                "/openai/v1/chat/completions",
+                Some(s),
+                &chat_body("hi", false),
+            )
+            .await;
+        assert_eq!(resp.status(), 200);
+    }
+    let (status, list) = env.admin(Method::GET, "/keys", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let text = list.to_string();
+    for s in secrets.iter().chain([env.one(), env.two()].iter()) {
+        assert!(
+            !text.contains(s.as_str()),
+            "a listed key shows a secret value"
+        );
+    }
+    assert!(text.contains("sk-..."), "masks are shown");
+}
+
+#[tokio::test]
+async fn documents_with_values_are_seeded_and_ids_are_unique() {
+    let env = Env::start().await;
+    let doc = json!({
+        "id": "ocid1.generativeaiapikey.oc1.us-chicago-1.amaaaaaatest",
+        "displayName": "given",
+        "keys": [
+            {"keyName": "key-one", "key": "sk-given-one-111111", "state": "ACTIVE"},
+            {"keyName": "key-two", "key": "sk-given-two-222222", "state": "INACTIVE"}
+        ]
+    });
+    let (status, _) = env.admin(Method::POST, "/keys", Some(doc.clone())).await;
+    assert_eq!(status, 200);
+    let body = chat_body("x", false);
+    let chat = |s: &'static str| env.post("/openai/v1/chat/completions", Some(s), &body);
+    assert_eq!(chat("sk-given-one-111111").await.status(), 200);
+    assert_eq!(chat("sk-given-two-222222").await.status(), 401);
+    let (status, body) = env.admin(Method::POST, "/keys", Some(doc)).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("Conflict")));
+
+    let resp = env
+        .http
+        .get(format!(
+            "{}/keys/ocid1.generativeaiapikey.oc1.us-chicago-1.amaaaaaatest",
+            env.server.admin_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().contains_key("etag"));
+    let v: Value = resp.json().await.unwrap();
+    assert!(v["keys"][0].get("key").is_none());
+
+    let (status, _) = env
+        .admin(
+            Method::DELETE,
+            "/keys/ocid1.generativeaiapikey.oc1.us-chicago-1.amaaaaaatest",
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(chat("sk-given-one-111111").await.status(), 401);
+}
+
+#[tokio::test]
+async fn counts_per_secret_and_reset() {
+    let env = Env::start().await;
+    for _ in 0..3 {
+        env.post(
+            "/openai/v1/chat/completions",
+            Some(&env.one()),
+            &chat_body("x", false),
+        )
+        .await;
+    }
+    env.post(
+        "/openai/v1/chat/completions",
+        Some(&env.two()),
+        &chat_body("x", false),
+    )
+    .await;
+    env.set_state("key-two", "REVOKED").await;
+    env.post(
+        "/openai/v1/chat/completions",
+        Some(&env.two()),
+        &chat_body("x", false),
+    )
+    .await;
+    env.post(
+        "/openai/v1/chat/completions",
+        Some("sk-stranger"),
+        &chat_body("x", false),
+    )
+    .await;
+    let (_, counts) = env.admin(Method::GET, "/counts", None).await;
+    assert_eq!(counts["total"], 6);
+    assert_eq!(counts["unauthenticated"], 1);
+    let rows = counts["secrets"].as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["secret"] == name).unwrap().clone();
+    assert_eq!(row("key-one")["requests"], 3);
+    assert_eq!(row("key-one")["accepted"], 3);
+    assert_eq!(
+        (
+            row("key-two")["accepted"].clone(),
+            row("key-two")["rejected"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(row("key-one")["keyId"], env.key_id().as_str());
+    assert!(row("key-one")["lastUsed"].as_str().is_some());
+    assert!(!counts.to_string().contains(&env.one()));
+    assert_eq!(env.admin(Method::DELETE, "/counts", None).await.0, 204);
+    assert_eq!(env.admin(Method::GET, "/counts", None).await.1["total"], 0);
+}
+
+#[tokio::test]
+async fn shutdown_is_graceful_and_releases_holds() {
+    let env = Env::start().await;
+    env.emu
+        .faults()
+        .add(twinkey_emulator::Fault::hold("*"))
+        .unwrap();
+    let (http, url, secret) = (env.http.clone(), env.url("/openai/v1/models"), env.one());
+    let held = tokio::spawn(async move {
+        http.get(url)
+            .bearer_auth(secret)
+            .send()
+            .await
+            .map(|r| r.status())
+    });
+    env.emu.faults().wait_held(1).await;
+    let addr = env.server.addr();
+    env.server.shutdown().await.unwrap();
+    assert_eq!(
+        held.await.unwrap().unwrap(),
+        200,
+        "the held request was released and answered"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
+}
