@@ -1,0 +1,31 @@
+//! Zero-downtime rotation (SPEC section 5), sans I/O: the plan and the state machine every
+//! binding drives.
+//!
+//! 1. **prepare_standby** — make the standby usable: activate it, or renew it when it is
+//!    revoked, expired or expiring within the window;
+//! 2. **verify_standby** — a real authenticated request with the standby succeeds (repeated
+//!    while the change propagates; [`probe`]);
+//! 3. **switch** — the runner's engine prefers the standby;
+//! 4. **retire_old** — deactivate (default) or revoke the old secret;
+//! 5. **renew_old**, 6. **park_old** — optionally, a fresh value for the old secret, parked
+//!    `INACTIVE` as the next standby.
+//!
+//! The runner loops: read the key from the control plane, [`Rotation::next`], perform the
+//! [`Action`] (for control-plane calls, [`Rotation::start`] first, with the
+//! `opc-retry-token` it will send), [`Rotation::complete`], and save the [`Checkpoint`] after
+//! every change. Steps are idempotent: one whose goal already holds is skipped, a started
+//! call is resent with the same retry token, so a runner killed at any point resumes from the
+//! saved checkpoint. A rotation that would leave no usable secret is refused
+//! (`ROTATION_REFUSED`); nothing is retired before the standby is verified.
+
+mod checkpoint;
+mod machine;
+mod options;
+pub mod probe;
+mod step;
+
+pub use checkpoint::{CHECKPOINT_VERSION, Checkpoint, Pending, StepRecord};
+pub use machine::{Rotation, apply_action};
+pub use options::{Retire, RotationOptions};
+pub use probe::{ProbeDecision, ProbeOutcome, ProbePolicy, ProbeVerdict};
+pub use step::{Action, Next, PlannedStep, Step};
