@@ -226,6 +226,28 @@ pub enum Error {
         /// What happened.
         reason: String,
     },
+    /// A key rotation was refused because carrying it out would leave no usable secret (or its
+    /// options contradict each other); nothing was changed by the refused step.
+    #[error("rotation refused: {reason}")]
+    RotationRefused {
+        /// Why (names secrets by name and fingerprint only).
+        reason: String,
+    },
+    /// A rotation's saved state (checkpoint file) is unreadable or belongs to another rotation.
+    #[error("rotation state: {reason}")]
+    RotationState {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A server token, a token signing key or a relay admission was refused (SPEC section 7).
+    /// The stable code comes from [`TokenErrorKind::code`](crate::token::TokenErrorKind::code).
+    #[error("{reason}")]
+    Token {
+        /// What kind of refusal (`TOKEN_EXPIRED`, `TOKEN_SCOPE`, ...).
+        kind: crate::token::TokenErrorKind,
+        /// What is wrong (never a token, a signing key or a secret).
+        reason: String,
+    },
 }
 
 fn join_reasons(reasons: &[SecretReason]) -> String {
@@ -257,11 +279,15 @@ impl Error {
             Error::InvalidRequest { .. } => "INVALID_REQUEST",
             Error::Transport { .. } => "TRANSPORT",
             Error::Service { .. } => "SERVICE_ERROR",
+            Error::RotationRefused { .. } => "ROTATION_REFUSED",
+            Error::RotationState { .. } => "ROTATION_STATE",
+            Error::Token { kind, .. } => kind.code(),
         }
     }
 
     /// The family of the code, used by bindings to pick an exception subclass:
-    /// `key`, `secret`, `engine`, `stream`, `signing`, `request`, `transport`, `service`.
+    /// `key`, `secret`, `engine`, `stream`, `signing`, `request`, `transport`, `service`,
+    /// `rotation`, `tokens`.
     pub fn family(&self) -> &'static str {
         match self {
             Error::InvalidKey { .. } | Error::InvalidOptions { .. } => "key",
@@ -279,6 +305,8 @@ impl Error {
             Error::InvalidRequest { .. } => "request",
             Error::Transport { .. } => "transport",
             Error::Service { .. } => "service",
+            Error::RotationRefused { .. } | Error::RotationState { .. } => "rotation",
+            Error::Token { .. } => "tokens",
         }
     }
 

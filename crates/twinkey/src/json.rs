@@ -157,7 +157,11 @@ fn ts(field: &str, text: &Option<String>) -> Result<Option<Timestamp>> {
     }
 }
 
-fn resolve(name: &str, raw: &str, source: &dyn SecretSource) -> Result<(SecretValue, Option<String>)> {
+fn resolve(
+    name: &str,
+    raw: &str,
+    source: &dyn SecretSource,
+) -> Result<(SecretValue, Option<String>)> {
     let unresolved = |reason: String| Error::SecretRefUnresolved {
         secret: name.to_string(),
         reference: raw.to_string(),
@@ -303,7 +307,10 @@ impl ApiKey {
             description: self.description.clone(),
             compartment_id: self.compartment_id.clone(),
             // Only written when it is not implied by the OCID.
-            region: self.region.clone().filter(|r| Some(r) != derived_region.as_ref()),
+            region: self
+                .region
+                .clone()
+                .filter(|r| Some(r) != derived_region.as_ref()),
             time_created: fmt(self.time_created),
             time_updated: fmt(self.time_updated),
             keys,
@@ -374,8 +381,14 @@ mod tests {
             ("file:two.txt".to_string(), "sk-from-file\n".to_string()),
         ]));
         let k = ApiKey::from_json_with(doc, &src).unwrap();
-        assert_eq!(k.secret(Slot::One).value.as_ref().unwrap().expose(), "sk-from-env");
-        assert_eq!(k.secret(Slot::Two).value.as_ref().unwrap().expose(), "sk-from-file");
+        assert_eq!(
+            k.secret(Slot::One).value.as_ref().unwrap().expose(),
+            "sk-from-env"
+        );
+        assert_eq!(
+            k.secret(Slot::Two).value.as_ref().unwrap().expose(),
+            "sk-from-file"
+        );
         let out = k.to_json();
         assert!(out.contains("env:K1") && out.contains("file:two.txt"));
         assert!(!out.contains("sk-from"));
@@ -435,7 +448,10 @@ mod tests {
             assert_eq!(e.code(), code, "{doc} -> {e}");
             assert!(!e.to_string().contains("sk-"), "{e}");
         }
-        let huge = format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(MAX_KEY_DOCUMENT));
+        let huge = format!(
+            "{{\"keys\": [], \"pad\": \"{}\"}}",
+            "x".repeat(MAX_KEY_DOCUMENT)
+        );
         assert_eq!(ApiKey::from_json(&huge).unwrap_err().code(), "INVALID_KEY");
     }
 }

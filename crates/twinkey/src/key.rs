@@ -80,7 +80,11 @@ pub struct Secret {
 
 impl Secret {
     /// A new `ACTIVE` secret with a value and an expiry.
-    pub fn new(name: impl Into<String>, value: &str, time_expiry: Option<Timestamp>) -> Result<Self> {
+    pub fn new(
+        name: impl Into<String>,
+        value: &str,
+        time_expiry: Option<Timestamp>,
+    ) -> Result<Self> {
         let name = name.into();
         validate_name(&name)?;
         let value = SecretValue::new(&name, value)?;
@@ -153,7 +157,9 @@ impl Secret {
 
     fn renew(&mut self, value: SecretValue, expiry: Timestamp, now: Timestamp) -> Result<()> {
         match &self.state {
-            SecretState::Deleted | SecretState::Unknown(_) => Err(self.invalid("renew", &self.state.clone())),
+            SecretState::Deleted | SecretState::Unknown(_) => {
+                Err(self.invalid("renew", &self.state.clone()))
+            }
             _ => {
                 self.value = Some(value);
                 self.reference = None;
@@ -199,7 +205,13 @@ impl fmt::Debug for Secret {
 
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (fp {}, {})", self.name, self.fingerprint(), self.state)
+        write!(
+            f,
+            "{} (fp {}, {})",
+            self.name,
+            self.fingerprint(),
+            self.state
+        )
     }
 }
 
@@ -474,9 +486,16 @@ mod tests {
     fn expired_and_unknown_cannot_be_activated() {
         let mut k = key();
         k.sync_state("key-two", SecretState::Expired).unwrap();
-        assert_eq!(k.activate("key-two", NOW).unwrap_err().code(), "INVALID_TRANSITION");
-        k.sync_state("key-two", SecretState::parse("FROZEN")).unwrap();
-        assert_eq!(k.revoke("key-two", NOW).unwrap_err().code(), "INVALID_TRANSITION");
+        assert_eq!(
+            k.activate("key-two", NOW).unwrap_err().code(),
+            "INVALID_TRANSITION"
+        );
+        k.sync_state("key-two", SecretState::parse("FROZEN"))
+            .unwrap();
+        assert_eq!(
+            k.revoke("key-two", NOW).unwrap_err().code(),
+            "INVALID_TRANSITION"
+        );
     }
 
     #[test]

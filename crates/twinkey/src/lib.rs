@@ -10,15 +10,29 @@
 //! - [`Engine`]: hands out the secret to use for an attempt and judges each response:
 //!   accept, replay once with the other secret, or fail with a coded [`Error`].
 //! - [`Error`]: one enum, stable [`Error::code`] strings.
+//! - `signer` (feature `signer`, native targets): OCI request signing ("Signature version 1",
+//!   rsa-sha256) from an OCI config file or a PEM key, and the verifier the emulator uses.
+//! - [`control`]: the eight API-key control-plane operations as requests to sign and send,
+//!   their answers and OCI error bodies, the SDKs' retry rules, IAM policy statements.
+//! - [`rotation`]: the zero-downtime rotation as a resumable state machine.
+//! - [`token`] (feature `tokens`, also on wasm32): short-lived, scoped server tokens (compact
+//!   JWTs, EdDSA or HS256) for browser tooling: mint, verify (RFC 8725), the relay's admission
+//!   gate and the browser client's token cache.
 //!
 //! Bindings do the I/O with their host's HTTP stack and loop on the engine's [`Verdict`]s.
 
+pub mod control;
 pub mod engine;
 pub mod error;
 pub mod json;
 pub mod key;
+pub mod rotation;
 pub mod secret;
+#[cfg(feature = "signer")]
+pub mod signer;
+pub mod stream;
 pub mod time;
+pub mod token;
 
 pub use engine::{
     Attempt, Counters, Engine, EngineOptions, EngineStatus, Event, EventKind, HealthState,
@@ -27,4 +41,8 @@ pub use engine::{
 pub use error::{Error, Result, SecretReason, UnusableReason};
 pub use key::{ApiKey, Secret, Slot, Transition};
 pub use secret::{SecretState, SecretValue, fingerprint_of};
+#[cfg(feature = "signer")]
+pub use signer::{DateHeader, RequestParts, SignOptions, SignedRequest, Signer};
+pub use stream::{SseEvent, SseMonitor, StreamKind, Termination};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use token::TokenErrorKind;

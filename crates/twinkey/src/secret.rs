@@ -149,7 +149,13 @@ mod tests {
 
     #[test]
     fn bad_values_are_rejected_with_codes() {
-        for bad in ["", " sk-x", "sk x", "sk-\n", "ocid1.generativeaiapikey.oc1..x"] {
+        for bad in [
+            "",
+            " sk-x",
+            "sk x",
+            "sk-\n",
+            "ocid1.generativeaiapikey.oc1..x",
+        ] {
             let e = SecretValue::new("key-one", bad).unwrap_err();
             assert_eq!(e.code(), "INVALID_SECRET");
             assert!(!e.to_string().contains("sk-"), "{e}");
@@ -158,7 +164,14 @@ mod tests {
 
     #[test]
     fn states_round_trip_and_keep_unknown_values() {
-        for s in ["ACTIVE", "INACTIVE", "REVOKED", "EXPIRED", "DELETED", "SUSPENDED"] {
+        for s in [
+            "ACTIVE",
+            "INACTIVE",
+            "REVOKED",
+            "EXPIRED",
+            "DELETED",
+            "SUSPENDED",
+        ] {
             assert_eq!(SecretState::parse(s).as_str(), s);
         }
         assert_eq!(

@@ -164,7 +164,12 @@ mod tests {
 
     #[test]
     fn bad_timestamps_are_invalid_key() {
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-01-01 00:00:00"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01 00:00:00",
+        ] {
             let e = Timestamp::parse_rfc3339(bad).unwrap_err();
             assert_eq!(e.code(), "INVALID_KEY", "{bad}");
         }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use twinkey::{
-    ApiKey, Attempt, Engine, EngineOptions, ManualClock, ResponseFacts, Secret, SecretState,
-    Slot, Timestamp, Verdict,
+    ApiKey, Attempt, Engine, EngineOptions, ManualClock, ResponseFacts, Secret, SecretState, Slot,
+    Timestamp, Verdict,
 };
 
 const START: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
@@ -79,24 +79,41 @@ fn build(states: [&str; 2], expiry_offsets: [i64; 2]) -> (Engine, ManualClock) {
     };
     let key = ApiKey::new(secret(0), secret(1)).unwrap();
     let clock = ManualClock::new(Timestamp::from_millis(START));
-    let engine = Engine::with_clock(key, EngineOptions::default(), Arc::new(clock.clone())).unwrap();
+    let engine =
+        Engine::with_clock(key, EngineOptions::default(), Arc::new(clock.clone())).unwrap();
     (engine, clock)
 }
 
 fn state_of(engine: &Engine, i: usize) -> String {
-    engine.key().secret(Slot::from_index(i).unwrap()).state.as_str().to_string()
+    engine
+        .key()
+        .secret(Slot::from_index(i).unwrap())
+        .state
+        .as_str()
+        .to_string()
 }
 
 /// The invariant checked before every hand-out: the chosen secret is declared ACTIVE, has not
 /// expired (with the skew) and `status()` called it usable an instant before.
-fn check_hand_out(engine: &Engine, usable_before: [bool; 2], a: &Attempt) -> Result<(), TestCaseError> {
+fn check_hand_out(
+    engine: &Engine,
+    usable_before: [bool; 2],
+    a: &Attempt,
+) -> Result<(), TestCaseError> {
     let i = a.slot().index();
-    prop_assert!(usable_before[i], "handed out {} which status() called unusable", a.secret_name());
+    prop_assert!(
+        usable_before[i],
+        "handed out {} which status() called unusable",
+        a.secret_name()
+    );
     let key = engine.key();
     let s = key.secret(a.slot());
     prop_assert_eq!(&s.state, &SecretState::Active);
     let exp = s.time_expiry.unwrap().as_millis();
-    prop_assert!(engine.now().as_millis() < exp - 60_000, "expired secret handed out");
+    prop_assert!(
+        engine.now().as_millis() < exp - 60_000,
+        "expired secret handed out"
+    );
     Ok(())
 }
 

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use twinkey::{
-    ApiKey, Engine, EngineOptions, EventKind, ManualClock, ResponseFacts, Secret, Timestamp, Verdict,
+    ApiKey, Engine, EngineOptions, EventKind, ManualClock, ResponseFacts, Secret, Timestamp,
+    Verdict,
 };
 
 const THREADS: usize = 8;
@@ -47,7 +48,9 @@ fn eight_threads_hundred_thousand_attempts_each() {
     };
     let engine = Engine::with_clock(key, options, Arc::new(clock.clone())).unwrap();
 
-    let kinds = Arc::new(Mutex::new(std::collections::HashMap::<EventKind, u64>::new()));
+    let kinds = Arc::new(Mutex::new(
+        std::collections::HashMap::<EventKind, u64>::new(),
+    ));
     let k2 = kinds.clone();
     engine.subscribe(move |e| *k2.lock().unwrap().entry(e.kind).or_default() += 1);
 
@@ -84,11 +87,16 @@ fn eight_threads_hundred_thousand_attempts_each() {
                     loop {
                         let slot = attempt.slot();
                         if attempt.is_probe() {
-                            let n = probes_in_flight[slot.index()].fetch_add(1, Ordering::SeqCst) + 1;
+                            let n =
+                                probes_in_flight[slot.index()].fetch_add(1, Ordering::SeqCst) + 1;
                             max_probes.fetch_max(n, Ordering::SeqCst);
                         }
                         // ~0.5 % of responses reject the secret
-                        let status = if rng.next() % 200 == 0 { 401 } else { 200 };
+                        let status = if rng.next().is_multiple_of(200) {
+                            401
+                        } else {
+                            200
+                        };
                         if status == 401 {
                             rejections_sent.fetch_add(1, Ordering::Relaxed);
                         }
@@ -131,26 +139,47 @@ fn eight_threads_hundred_thousand_attempts_each() {
     let status = engine.status();
     let total = (THREADS * ATTEMPTS) as u64;
     let get = |c: &Arc<AtomicU64>| c.load(Ordering::Relaxed);
-    let (ok, fail_fast, fail_after, replays) = (get(&ok), get(&fail_fast), get(&fail_after), get(&replays));
+    let (ok, fail_fast, fail_after, replays) =
+        (get(&ok), get(&fail_fast), get(&fail_after), get(&replays));
     let no_usable = fail_fast + fail_after;
     assert_eq!(ok + no_usable, total, "every request ends exactly once");
-    assert!(max_probes.load(Ordering::SeqCst) <= 1, "two probes of one secret at once");
+    assert!(
+        max_probes.load(Ordering::SeqCst) <= 1,
+        "two probes of one secret at once"
+    );
     assert!(count(EventKind::FailedOver) <= count(EventKind::SecretRejected));
     assert!(count(EventKind::SecretRejected) <= get(&rejections_sent));
     assert!(count(EventKind::SecretRecovered) <= count(EventKind::SecretRejected));
-    let sum = |f: fn(&twinkey::Counters) -> u64| status.secrets.iter().map(|s| f(&s.counters)).sum::<u64>();
+    let sum = |f: fn(&twinkey::Counters) -> u64| {
+        status.secrets.iter().map(|s| f(&s.counters)).sum::<u64>()
+    };
     for s in &status.secrets {
         let c = s.counters;
-        assert_eq!(c.attempts, c.accepted + c.rejected + c.inconclusive, "{}: {c:?}", s.name);
+        assert_eq!(
+            c.attempts,
+            c.accepted + c.rejected + c.inconclusive,
+            "{}: {c:?}",
+            s.name
+        );
     }
-    assert_eq!(sum(|c| c.attempts), total - fail_fast + replays, "hand-outs");
-    assert_eq!(sum(|c| c.rejected), replays + fail_after, "each rejection replays or fails");
+    assert_eq!(
+        sum(|c| c.attempts),
+        total - fail_fast + replays,
+        "hand-outs"
+    );
+    assert_eq!(
+        sum(|c| c.rejected),
+        replays + fail_after,
+        "each rejection replays or fails"
+    );
     assert_eq!(sum(|c| c.rejected), get(&rejections_sent));
-    assert!(count(EventKind::FailedOver) > 0 && count(EventKind::SecretRecovered) > 0, "{kinds:?}");
+    assert!(
+        count(EventKind::FailedOver) > 0 && count(EventKind::SecretRecovered) > 0,
+        "{kinds:?}"
+    );
     println!(
         "stress: {total} requests on {THREADS} threads in {elapsed:?} ({:.0} ns/request/thread); ok {ok}, \
          no usable {no_usable}, replays {replays}, events {kinds:?}",
         elapsed.as_nanos() as f64 * THREADS as f64 / total as f64
     );
 }
-

@@ -17,7 +17,9 @@ fn vectors_dir() -> PathBuf {
 }
 
 fn ms(v: &Value, name: &str) -> Option<Duration> {
-    v.get(name).and_then(Value::as_u64).map(Duration::from_millis)
+    v.get(name)
+        .and_then(Value::as_u64)
+        .map(Duration::from_millis)
 }
 
 fn options(v: Option<&Value>) -> EngineOptions {
@@ -85,7 +87,12 @@ struct Run {
 
 impl Run {
     fn take_events(&self) -> Vec<Value> {
-        self.events.lock().unwrap().drain(..).map(|e| event_json(&e)).collect()
+        self.events
+            .lock()
+            .unwrap()
+            .drain(..)
+            .map(|e| event_json(&e))
+            .collect()
     }
 
     fn label(&mut self, step: &Value, field: &str) -> String {
@@ -127,15 +134,15 @@ fn check_error(expect: &Value, err: Option<&twinkey::Error>) -> Result<(), Strin
 }
 
 fn check_attempt(expect: &Value, a: &Attempt) -> Result<(), String> {
-    if let Some(s) = expect.get("secret").and_then(Value::as_str) {
-        if a.secret_name() != s {
-            return Err(format!("secret: want {s}, got {}", a.secret_name()));
-        }
+    if let Some(s) = expect.get("secret").and_then(Value::as_str)
+        && a.secret_name() != s
+    {
+        return Err(format!("secret: want {s}, got {}", a.secret_name()));
     }
-    if let Some(p) = expect.get("probe").and_then(Value::as_bool) {
-        if a.is_probe() != p {
-            return Err(format!("probe: want {p}, got {}", a.is_probe()));
-        }
+    if let Some(p) = expect.get("probe").and_then(Value::as_bool)
+        && a.is_probe() != p
+    {
+        return Err(format!("probe: want {p}, got {}", a.is_probe()));
     }
     Ok(())
 }
@@ -163,7 +170,10 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
                 .map(str::to_string)
                 .or_else(|| run.last.clone())
                 .ok_or("respond without attempt")?;
-            let attempt = run.attempts.get(&label).ok_or(format!("no attempt {label}"))?;
+            let attempt = run
+                .attempts
+                .get(&label)
+                .ok_or(format!("no attempt {label}"))?;
             let status = step["status"].as_u64().ok_or("respond without status")? as u16;
             let headers: Vec<(String, String)> = step
                 .get("headers")
@@ -182,14 +192,18 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
             let mut verdict = run.engine.complete(attempt, &facts);
             let needed_body = matches!(verdict, Verdict::NeedBody);
             if needed_body {
-                verdict = run.engine.complete(attempt, &facts.clone().with_body(body.as_bytes()));
+                verdict = run
+                    .engine
+                    .complete(attempt, &facts.clone().with_body(body.as_bytes()));
             }
-            if let Some(nb) = expect.get("needBody").and_then(Value::as_bool) {
-                if nb != needed_body {
-                    return Err(format!("needBody: want {nb}, got {needed_body}"));
-                }
+            if let Some(nb) = expect.get("needBody").and_then(Value::as_bool)
+                && nb != needed_body
+            {
+                return Err(format!("needBody: want {nb}, got {needed_body}"));
             }
-            let want = expect["verdict"].as_str().ok_or("respond without expect.verdict")?;
+            let want = expect["verdict"]
+                .as_str()
+                .ok_or("respond without expect.verdict")?;
             if verdict.kind() != want {
                 return Err(format!("verdict: want {want}, got {verdict:?}"));
             }
@@ -215,11 +229,21 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
             }
         }
         "abandon" => {
-            let label = step.get("attempt").and_then(Value::as_str).map(str::to_string).or_else(|| run.last.clone()).ok_or("abandon without attempt")?;
-            let attempt = run.attempts.get(&label).ok_or(format!("no attempt {label}"))?;
+            let label = step
+                .get("attempt")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .or_else(|| run.last.clone())
+                .ok_or("abandon without attempt")?;
+            let attempt = run
+                .attempts
+                .get(&label)
+                .ok_or(format!("no attempt {label}"))?;
             check_error(&expect, run.engine.abandon(attempt).err().as_ref())?;
         }
-        "advance" => run.clock.advance_ms(step["ms"].as_i64().ok_or("advance without ms")?),
+        "advance" => run
+            .clock
+            .advance_ms(step["ms"].as_i64().ok_or("advance without ms")?),
         "activate" | "deactivate" | "revoke" | "renew" | "syncState" => {
             let name = step["secret"].as_str().ok_or("transition without secret")?;
             let r = match op {
@@ -231,14 +255,20 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
                         .get("expiry")
                         .and_then(Value::as_str)
                         .map(|t| Timestamp::parse_rfc3339(t).unwrap());
-                    run.engine.renew(name, step["value"].as_str().unwrap_or(""), expiry)
+                    run.engine
+                        .renew(name, step["value"].as_str().unwrap_or(""), expiry)
                 }
-                _ => run.engine.sync_state(name, SecretState::parse(step["state"].as_str().unwrap_or(""))),
+                _ => run.engine.sync_state(
+                    name,
+                    SecretState::parse(step["state"].as_str().unwrap_or("")),
+                ),
             };
             check_error(&expect, r.err().as_ref())?;
         }
         "prefer" => {
-            let r = run.engine.set_preferred(step.get("secret").and_then(Value::as_str));
+            let r = run
+                .engine
+                .set_preferred(step.get("secret").and_then(Value::as_str));
             check_error(&expect, r.err().as_ref())?;
         }
         "status" => {
@@ -269,7 +299,9 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
                 })
                 .collect();
             let got = Value::Object(got);
-            let want = expect.get("secrets").ok_or("status without expect.secrets")?;
+            let want = expect
+                .get("secrets")
+                .ok_or("status without expect.secrets")?;
             if !subset(want, &got) {
                 return Err(format!("status: want {want}, got {got}"));
             }
@@ -277,7 +309,11 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
         other => return Err(format!("unknown op {other}")),
     }
     let events = run.take_events();
-    let want = expect.get("events").and_then(Value::as_array).cloned().unwrap_or_default();
+    let want = expect
+        .get("events")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if want.len() != events.len() || !want.iter().zip(&events).all(|(w, g)| subset(w, g)) {
         return Err(format!(
             "events: want {}, got {}",
@@ -290,13 +326,17 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
 
 fn run_scenario(file_keys: &Value, sc: &Value) -> Result<(), String> {
     let key = match &sc["key"] {
-        Value::String(name) => file_keys.get(name).cloned().ok_or(format!("no key {name}"))?,
+        Value::String(name) => file_keys
+            .get(name)
+            .cloned()
+            .ok_or(format!("no key {name}"))?,
         v => v.clone(),
     };
     let key = ApiKey::from_json(&key.to_string()).map_err(|e| format!("key: {e}"))?;
     let start = Timestamp::parse_rfc3339(sc["start"].as_str().ok_or("no start")?).unwrap();
     let clock = ManualClock::new(start);
-    let engine = match Engine::with_clock(key, options(sc.get("options")), Arc::new(clock.clone())) {
+    let engine = match Engine::with_clock(key, options(sc.get("options")), Arc::new(clock.clone()))
+    {
         Ok(e) => e,
         Err(e) => {
             let want = sc.get("constructError").and_then(Value::as_str);
@@ -347,7 +387,12 @@ fn engine_vectors() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} failing:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(count >= 40, "only {count} engine scenarios");
     println!("{count} engine scenarios passed");
 }

@@ -67,7 +67,13 @@ pub trait HealthStore: Send + Sync + fmt::Debug {
     fn health(&self, slot: Slot) -> Health;
     /// Claims the half-open probe of a slot whose cooldown ended (`epoch` as read). Returns
     /// `true` for exactly one caller until the lease ends or the probe completes.
-    fn try_claim_probe(&self, slot: Slot, epoch: u64, now: Timestamp, lease_until: Timestamp) -> bool;
+    fn try_claim_probe(
+        &self,
+        slot: Slot,
+        epoch: u64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> bool;
     /// Releases a probe lease without a verdict (429, 5xx, transport error).
     fn release_probe(&self, slot: Slot, epoch: u64);
     /// Records a rejection seen by an attempt that began at `epoch`. Returns the new cooldown
@@ -155,7 +161,13 @@ impl HealthStore for MemoryStore {
         }
     }
 
-    fn try_claim_probe(&self, slot: Slot, epoch: u64, now: Timestamp, lease_until: Timestamp) -> bool {
+    fn try_claim_probe(
+        &self,
+        slot: Slot,
+        epoch: u64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> bool {
         let c = &self.cells[slot.index()];
         let current = c.probe_until.load(Ordering::Acquire);
         if current != NONE && current > now.as_millis() {
@@ -165,7 +177,12 @@ impl HealthStore for MemoryStore {
             return false;
         }
         c.probe_until
-            .compare_exchange(current, lease_until.as_millis(), Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(
+                current,
+                lease_until.as_millis(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
             .is_ok()
     }
 
@@ -274,7 +291,10 @@ mod tests {
         let s = MemoryStore::default();
         let now = Timestamp::from_millis(0);
         let e = s.health(Slot::One).epoch;
-        assert_eq!(s.reject(Slot::One, e, 401, now, &cd), Some((Timestamp::from_millis(30_000), 1)));
+        assert_eq!(
+            s.reject(Slot::One, e, 401, now, &cd),
+            Some((Timestamp::from_millis(30_000), 1))
+        );
         // a second attempt that began before the rejection sees the same old epoch
         assert_eq!(s.reject(Slot::One, e, 401, now, &cd), None);
         let h = s.health(Slot::One);

@@ -94,7 +94,9 @@ impl KeyView {
         let usable_until = Slot::BOTH.map(|slot| {
             let s = key.secret(slot);
             match (&s.state, &s.value, s.time_expiry) {
-                (SecretState::Active, Some(_), Some(exp)) => exp.as_millis().saturating_sub(skew_ms),
+                (SecretState::Active, Some(_), Some(exp)) => {
+                    exp.as_millis().saturating_sub(skew_ms)
+                }
                 (SecretState::Active, Some(_), None) => i64::MAX,
                 _ => i64::MIN,
             }
@@ -289,7 +291,11 @@ impl Engine {
     }
 
     /// An engine with an injected clock (in-memory store).
-    pub fn with_clock(key: ApiKey, options: EngineOptions, clock: Arc<dyn Clock>) -> Result<Engine> {
+    pub fn with_clock(
+        key: ApiKey,
+        options: EngineOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Engine> {
         Self::with_parts(key, options, clock, Arc::new(MemoryStore::default()))
     }
 
@@ -410,7 +416,12 @@ impl Engine {
                         inner.current.store(slot as u8, Ordering::Release);
                     }
                     let s = attempt.view.key.secret(slot);
-                    self.emit(Event::new(EventKind::SecretRecovered, now, &s.name, s.fingerprint()));
+                    self.emit(Event::new(
+                        EventKind::SecretRecovered,
+                        now,
+                        &s.name,
+                        s.fingerprint(),
+                    ));
                 }
                 Verdict::Accept { retry_after: None }
             }
@@ -461,7 +472,10 @@ impl Engine {
         inner.store.count(slot, Outcome::Rejected);
         let opts = &inner.options;
         let cooldown = |n: u32| opts.cooldown_for(n);
-        if let Some((until, _)) = inner.store.reject(slot, attempt.epoch, status, now, &cooldown) {
+        if let Some((until, _)) = inner
+            .store
+            .reject(slot, attempt.epoch, status, now, &cooldown)
+        {
             let s = attempt.view.key.secret(slot);
             let mut e = Event::new(EventKind::SecretRejected, now, &s.name, s.fingerprint());
             e.status = Some(status);
@@ -477,7 +491,14 @@ impl Engine {
                 if let Pick::Healthy = pick {
                     self.follow(&view, other, now);
                 }
-                Verdict::Replay(self.hand_out(view, other, epoch, matches!(pick, Pick::Probe), true, now))
+                Verdict::Replay(self.hand_out(
+                    view,
+                    other,
+                    epoch,
+                    matches!(pick, Pick::Probe),
+                    true,
+                    now,
+                ))
             }
             None => Verdict::Fail(self.no_usable(&view, now)),
         }
@@ -495,7 +516,12 @@ impl Engine {
 
     /// Half-open probes first (a secret whose cooldown ended is tried by the next request),
     /// then healthy secrets in preference order.
-    fn pick(&self, view: &KeyView, now: Timestamp, order: [Option<Slot>; 2]) -> Option<(Slot, Pick, u64)> {
+    fn pick(
+        &self,
+        view: &KeyView,
+        now: Timestamp,
+        order: [Option<Slot>; 2],
+    ) -> Option<(Slot, Pick, u64)> {
         let inner = &*self.inner;
         let mut healthy = None;
         for slot in order.into_iter().flatten() {
@@ -510,7 +536,8 @@ impl Engine {
                     }
                 }
                 Some(until) if now >= until => {
-                    let lease = Timestamp::from_millis(now.as_millis().saturating_add(inner.lease_ms));
+                    let lease =
+                        Timestamp::from_millis(now.as_millis().saturating_add(inner.lease_ms));
                     if inner.store.try_claim_probe(slot, h.epoch, now, lease) {
                         return Some((slot, Pick::Probe, h.epoch));
                     }
@@ -540,8 +567,9 @@ impl Engine {
             .current
             .compare_exchange(cur, slot as u8, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
+            && let Some(reason) = reason
         {
-            if let Some(reason) = reason {
+            {
                 let s = view.key.secret(from);
                 let mut e = Event::new(EventKind::FailedOver, now, &s.name, s.fingerprint());
                 e.to = Some(view.key.secret(slot).name.clone());
@@ -551,7 +579,15 @@ impl Engine {
         }
     }
 
-    fn hand_out(&self, view: Arc<KeyView>, slot: Slot, epoch: u64, probe: bool, replay: bool, now: Timestamp) -> Attempt {
+    fn hand_out(
+        &self,
+        view: Arc<KeyView>,
+        slot: Slot,
+        epoch: u64,
+        probe: bool,
+        replay: bool,
+        now: Timestamp,
+    ) -> Attempt {
         let inner = &*self.inner;
         inner.store.count(slot, Outcome::HandedOut);
         if inner.no_usable_latch.load(Ordering::Relaxed) {
@@ -580,10 +616,14 @@ impl Engine {
             if latch.load(Ordering::Relaxed) {
                 latch.store(false, Ordering::Release);
             }
-        } else if !latch.load(Ordering::Relaxed) && !latch.swap(true, Ordering::AcqRel) {
-            if let Some(reason) = self.reason(view, standby, now) {
+        } else if !latch.load(Ordering::Relaxed)
+            && !latch.swap(true, Ordering::AcqRel)
+            && let Some(reason) = self.reason(view, standby, now)
+        {
+            {
                 let s = view.key.secret(standby);
-                let mut e = Event::new(EventKind::StandbyUnavailable, now, &s.name, s.fingerprint());
+                let mut e =
+                    Event::new(EventKind::StandbyUnavailable, now, &s.name, s.fingerprint());
                 e.reason = Some(reason);
                 self.emit(e);
             }
@@ -599,7 +639,7 @@ impl Engine {
         let h = self.inner.store.health(slot);
         match h.cooldown_until {
             None => true,
-            Some(until) => now >= until && !h.probe_until.is_some_and(|p| now < p),
+            Some(until) => now >= until && h.probe_until.is_none_or(|p| now >= p),
         }
     }
 
@@ -636,7 +676,9 @@ impl Engine {
                     until,
                 })
             }
-            Some(_) if h.probe_until.is_some_and(|p| now < p) => Some(UnusableReason::ProbeInFlight),
+            Some(_) if h.probe_until.is_some_and(|p| now < p) => {
+                Some(UnusableReason::ProbeInFlight)
+            }
             _ => None,
         }
     }
@@ -650,7 +692,9 @@ impl Engine {
                     secret: s.name.clone(),
                     fingerprint: s.fingerprint().to_string(),
                     // A slot without a reason here lost a probe race; report the probe.
-                    reason: self.reason(view, slot, now).unwrap_or(UnusableReason::ProbeInFlight),
+                    reason: self
+                        .reason(view, slot, now)
+                        .unwrap_or(UnusableReason::ProbeInFlight),
                 }
             })
             .collect()
@@ -736,7 +780,10 @@ impl Engine {
         Ok(())
     }
 
-    fn modify(&self, f: impl FnOnce(&mut ApiKey, Timestamp) -> Result<(Slot, bool, bool)>) -> Result<()> {
+    fn modify(
+        &self,
+        f: impl FnOnce(&mut ApiKey, Timestamp) -> Result<(Slot, bool, bool)>,
+    ) -> Result<()> {
         let _w = self.inner.writer.lock().map_err(|_| poisoned())?;
         let now = self.inner.clock.now();
         let mut key = self.inner.view.load().key.clone();
@@ -773,7 +820,8 @@ impl Engine {
 
     /// The name of the secret traffic currently goes to.
     pub fn current(&self) -> String {
-        let s = Slot::from_index(self.inner.current.load(Ordering::Acquire) as usize).unwrap_or(Slot::One);
+        let s = Slot::from_index(self.inner.current.load(Ordering::Acquire) as usize)
+            .unwrap_or(Slot::One);
         self.inner.view.load().key.secret(s).name.clone()
     }
 
@@ -822,7 +870,12 @@ fn poisoned() -> Error {
 }
 
 /// Why the declared facts (state, value, expiry with skew) make a slot unusable.
-fn declared_reason(key: &ApiKey, slot: Slot, now: Timestamp, skew_ms: i64) -> Option<UnusableReason> {
+fn declared_reason(
+    key: &ApiKey,
+    slot: Slot,
+    now: Timestamp,
+    skew_ms: i64,
+) -> Option<UnusableReason> {
     let s = key.secret(slot);
     let r = match &s.state {
         SecretState::Active => None,

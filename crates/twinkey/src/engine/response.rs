@@ -63,19 +63,23 @@ impl<'a> ResponseFacts<'a> {
 
     /// `retry-after-ms`, else `Retry-After` (delta-seconds or an HTTP date relative to `now`).
     pub fn retry_after(&self, now: Timestamp) -> Option<Duration> {
-        if let Some(ms) = self.get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
-            if ms.is_finite() && ms >= 0.0 {
-                return Some(Duration::from_millis(ms as u64));
-            }
+        if let Some(ms) = self
+            .get("retry-after-ms")
+            .and_then(|v| v.parse::<f64>().ok())
+            && ms.is_finite()
+            && ms >= 0.0
+        {
+            return Some(Duration::from_millis(ms as u64));
         }
         let v = self.get("retry-after")?;
         if let Ok(secs) = v.parse::<u64>() {
             return Some(Duration::from_secs(secs));
         }
-        if let Ok(secs) = v.parse::<f64>() {
-            if secs.is_finite() && secs >= 0.0 {
-                return Some(Duration::from_millis((secs * 1000.0) as u64));
-            }
+        if let Ok(secs) = v.parse::<f64>()
+            && secs.is_finite()
+            && secs >= 0.0
+        {
+            return Some(Duration::from_millis((secs * 1000.0) as u64));
         }
         parse_http_date(v).map(|t| t.since(now))
     }
@@ -88,7 +92,8 @@ impl<'a> ResponseFacts<'a> {
             return None;
         }
         let v: serde_json::Value = serde_json::from_slice(body).ok()?;
-        let pick = |o: &serde_json::Value, k: &str| o.get(k).and_then(|c| c.as_str()).map(str::to_string);
+        let pick =
+            |o: &serde_json::Value, k: &str| o.get(k).and_then(|c| c.as_str()).map(str::to_string);
         pick(&v, "code").or_else(|| {
             let e = v.get("error")?;
             pick(e, "code").or_else(|| pick(e, "type"))
@@ -146,13 +151,31 @@ mod tests {
 
     #[test]
     fn statuses_are_classified() {
-        assert_eq!(classify(&ResponseFacts::status(200), || NOW), Class::Accepted);
-        assert_eq!(classify(&ResponseFacts::status(404), || NOW), Class::Accepted);
-        assert_eq!(classify(&ResponseFacts::status(401), || NOW), Class::Rejected);
-        assert_eq!(classify(&ResponseFacts::status(403), || NOW), Class::NeedBody);
-        assert_eq!(classify(&ResponseFacts::status(503), || NOW), Class::ServerError(None));
         assert_eq!(
-            classify(&ResponseFacts::status(429).header("Retry-After", "7"), || NOW),
+            classify(&ResponseFacts::status(200), || NOW),
+            Class::Accepted
+        );
+        assert_eq!(
+            classify(&ResponseFacts::status(404), || NOW),
+            Class::Accepted
+        );
+        assert_eq!(
+            classify(&ResponseFacts::status(401), || NOW),
+            Class::Rejected
+        );
+        assert_eq!(
+            classify(&ResponseFacts::status(403), || NOW),
+            Class::NeedBody
+        );
+        assert_eq!(
+            classify(&ResponseFacts::status(503), || NOW),
+            Class::ServerError(None)
+        );
+        assert_eq!(
+            classify(
+                &ResponseFacts::status(429).header("Retry-After", "7"),
+                || NOW
+            ),
             Class::RateLimited(Some(Duration::from_secs(7)))
         );
     }
@@ -171,8 +194,13 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let f = |k: &'static str, v: &'static str| ResponseFacts::status(429).header(k, v).retry_after(NOW);
-        assert_eq!(f("retry-after-ms", "1500"), Some(Duration::from_millis(1500)));
+        let f = |k: &'static str, v: &'static str| {
+            ResponseFacts::status(429).header(k, v).retry_after(NOW)
+        };
+        assert_eq!(
+            f("retry-after-ms", "1500"),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(f("Retry-After", "2.5"), Some(Duration::from_millis(2500)));
         assert_eq!(
             f("retry-after", "Sun, 06 Nov 1994 08:50:37 GMT"),
