@@ -1,0 +1,55 @@
+//! Engine options as JS passes them (`new Engine(key, { prefer, ...Ms })`), converted to the
+//! core's [`twinkey::EngineOptions`]; the core validates them (`INVALID_OPTIONS`).
+
+use napi_derive::napi;
+
+use crate::time::duration;
+
+/// Options of an engine; durations in milliseconds. Unset fields take the core's defaults.
+#[napi(object)]
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// The secret to use whenever it is usable; unset: keep the one in use (sticky).
+    pub prefer: Option<String>,
+    /// Margin before a secret's end of validity at which it stops being used (default 60 000).
+    pub expiry_skew_ms: Option<f64>,
+    /// First pause of a rejected secret (default 30 000); doubles per further rejection.
+    pub cooldown_base_ms: Option<f64>,
+    /// Cap of that pause (default 900 000).
+    pub cooldown_max_ms: Option<f64>,
+    /// Window of the early-warning event before a secret's end of validity (default 14 days).
+    pub expiring_soon_window_ms: Option<f64>,
+    /// How long a half-open probe holds its secret (default 30 000).
+    pub probe_lease_ms: Option<f64>,
+}
+
+impl EngineOptions {
+    /// The core's options: defaults, overridden by the fields that are set.
+    pub(crate) fn to_core(&self) -> twinkey::Result<twinkey::EngineOptions> {
+        let mut o = twinkey::EngineOptions {
+            prefer: self.prefer.clone(),
+            ..twinkey::EngineOptions::default()
+        };
+        let fields = [
+            ("expirySkewMs", self.expiry_skew_ms, &mut o.expiry_skew),
+            (
+                "cooldownBaseMs",
+                self.cooldown_base_ms,
+                &mut o.cooldown_base,
+            ),
+            ("cooldownMaxMs", self.cooldown_max_ms, &mut o.cooldown_max),
+            (
+                "expiringSoonWindowMs",
+                self.expiring_soon_window_ms,
+                &mut o.expiring_soon_window,
+            ),
+            ("probeLeaseMs", self.probe_lease_ms, &mut o.probe_lease),
+        ];
+        for (name, ms, slot) in fields {
+            if let Some(ms) = ms {
+                *slot = duration(name, ms)?;
+            }
+        }
+        Ok(o)
+    }
+}

@@ -1,0 +1,45 @@
+'use strict'
+// twinkey for Node.js: the public API (CommonJS entry; ./index.mjs re-exports it for ESM, so
+// both share one copy of every class).
+
+const native = require('./native.js')
+const errors = require('./errors.js')
+const { Engine } = require('./engine.js')
+const { signedFetch, RELEVANT_HEADERS } = require('./fetch.js')
+
+/** `signer.fetch`: a `fetch` that OCI-signs every request with this signer. */
+const signedFetches = new WeakMap()
+Object.defineProperty(native.Signer.prototype, 'fetch', {
+  get() {
+    let f = signedFetches.get(this)
+    if (f === undefined) {
+      f = signedFetch(this)
+      signedFetches.set(this, f)
+    }
+    return f
+  },
+  configurable: true,
+})
+
+module.exports = {
+  ApiKey: native.ApiKey,
+  Attempt: native.Attempt,
+  Engine,
+  ManualClock: native.ManualClock,
+  Signer: native.Signer,
+  StreamMonitor: native.StreamMonitor,
+  signedFetch,
+  RELEVANT_HEADERS,
+  TwinkeyError: errors.TwinkeyError,
+  KeyDocumentError: errors.KeyDocumentError,
+  SecretError: errors.SecretError,
+  EngineError: errors.EngineError,
+  NoUsableSecretError: errors.NoUsableSecretError,
+  StreamInterruptedError: errors.StreamInterruptedError,
+  SigningError: errors.SigningError,
+  InvalidRequestError: errors.InvalidRequestError,
+  TransportError: errors.TransportError,
+  ServiceError: errors.ServiceError,
+  TokenError: errors.TokenError,
+  findTwinkeyError: errors.findTwinkeyError,
+}
