@@ -1,0 +1,148 @@
+//! Engine events as Python objects, and delivery to `on_event` callbacks.
+//!
+//! Callbacks run on the thread that caused the event (any thread), with the GIL taken for
+//! them. An exception in a callback is logged to the `twinkey` logger and never reaches the
+//! engine. (Events are also logged to the `twinkey` logger by [`crate::logging`].)
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDateTime, PyDict};
+
+use twinkey::{Event, Timestamp};
+
+use crate::hygiene::quote;
+use crate::logging::log_callback_error;
+use crate::time::{to_datetime, to_datetime_opt};
+
+/// Something that happened to a key's secrets. Names and fingerprints only, never values.
+#[pyclass(module = "twinkey._native", name = "Event", frozen)]
+pub struct PyEvent {
+    inner: Event,
+}
+
+impl PyEvent {
+    fn stamp<'py>(
+        py: Python<'py>,
+        t: Option<Timestamp>,
+    ) -> PyResult<Option<Bound<'py, PyDateTime>>> {
+        to_datetime_opt(py, t)
+    }
+}
+
+#[pymethods]
+impl PyEvent {
+    /// `failed_over`, `secret_rejected`, `secret_recovered`, `expiring_soon`,
+    /// `standby_unavailable` or `no_usable_secret`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind.as_str()
+    }
+
+    /// The secret concerned (for `failed_over`: the one traffic left).
+    #[getter]
+    fn secret(&self) -> &str {
+        &self.inner.secret
+    }
+
+    /// Its fingerprint.
+    #[getter]
+    fn fingerprint(&self) -> &str {
+        &self.inner.fingerprint
+    }
+
+    /// For `failed_over`: the secret traffic moved to.
+    #[getter]
+    fn to(&self) -> Option<&str> {
+        self.inner.to.as_deref()
+    }
+
+    /// The reason code (`revoked`, `cooling_down`, ...), when the event has one.
+    #[getter]
+    fn reason(&self) -> Option<&'static str> {
+        self.inner
+            .reason
+            .as_ref()
+            .map(twinkey::UnusableReason::code)
+    }
+
+    /// The HTTP status that caused a `secret_rejected`.
+    #[getter]
+    fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// When a rejected secret may be probed again (`secret_rejected`).
+    #[getter]
+    fn cooldown_until<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDateTime>>> {
+        Self::stamp(py, self.inner.cooldown_until)
+    }
+
+    /// When the secret stops working (`expiring_soon`).
+    #[getter]
+    fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDateTime>>> {
+        Self::stamp(py, self.inner.expires_at)
+    }
+
+    /// When it happened (engine clock).
+    #[getter]
+    fn at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        to_datetime(py, self.inner.at)
+    }
+
+    /// A one-line human description.
+    #[getter]
+    fn message(&self) -> String {
+        self.inner.message()
+    }
+
+    /// The event as a plain dict (datetimes as RFC 3339 strings), e.g. for JSON logs.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let e = &self.inner;
+        let d = PyDict::new(py);
+        d.set_item("kind", e.kind.as_str())?;
+        d.set_item("secret", &e.secret)?;
+        d.set_item("fingerprint", &e.fingerprint)?;
+        d.set_item("to", e.to.as_deref())?;
+        d.set_item(
+            "reason",
+            e.reason.as_ref().map(twinkey::UnusableReason::code),
+        )?;
+        d.set_item("status", e.status)?;
+        d.set_item(
+            "cooldown_until",
+            e.cooldown_until.map(Timestamp::to_rfc3339),
+        )?;
+        d.set_item("expires_at", e.expires_at.map(Timestamp::to_rfc3339))?;
+        d.set_item("at", e.at.to_rfc3339())?;
+        d.set_item("message", e.message())?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Event({}, secret={}, message={})",
+            quote(self.inner.kind.as_str()),
+            quote(&self.inner.secret),
+            quote(&self.inner.message())
+        )
+    }
+
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+}
+
+/// Calls `callback(event)` with the GIL taken; a raised exception is logged, not propagated.
+pub fn deliver(callback: &Py<PyAny>, event: &Event) {
+    Python::attach(|py| {
+        let result = Py::new(
+            py,
+            PyEvent {
+                inner: event.clone(),
+            },
+        )
+        .and_then(|ev| callback.call1(py, (ev,)).map(drop));
+        if let Err(err) = result {
+            log_callback_error(py, "on_event", err);
+        }
+    });
+}

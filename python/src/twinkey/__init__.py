@@ -1,0 +1,125 @@
+"""twinkey: zero-downtime OCI Generative AI API keys for the openai SDK.
+
+An OCI Generative AI API key holds two secrets (``key-one``, ``key-two``). A twinkey
+:class:`Engine` picks the usable one for every request, replays a request rejected for its
+secret once on the other, cools the rejected secret down and probes it again later. Put it under
+the openai SDK with :func:`twinkey.openai.client` (or an :class:`Httpx2Auth` / :class:`HttpxAuth`
+on your own client). Every decision is made by the Rust core; this package moves the facts.
+
+Secrets never appear in ``repr``, ``str``, exceptions, tracebacks or logs, and objects that hold
+one refuse to be pickled. Events are logged to ``logging.getLogger("twinkey")``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from ._native import (
+    CORE_VERSION,
+    ApiKey,
+    Attempt,
+    Counters,
+    Engine,
+    EngineStatus,
+    Event,
+    ManualClock,
+    Secret,
+    SecretStatus,
+    SignedRequest,
+    Signer,
+    SigningPlan,
+    StreamMonitor,
+    Verdict,
+    signing_plan,
+)
+from .errors import (
+    EngineError,
+    InvalidRequestError,
+    KeyDocumentError,
+    NoUsableSecretError,
+    RotationError,
+    SecretError,
+    ServiceError,
+    SigningError,
+    StreamInterruptedError,
+    TokenError,
+    TransportError,
+    TwinkeyError,
+    UnusableSecret,
+)
+
+if TYPE_CHECKING:
+    from .httpx2_auth import Httpx2Auth as Httpx2Auth
+    from .httpx2_auth import Httpx2SignerAuth as Httpx2SignerAuth
+    from .httpx_auth import HttpxAuth as HttpxAuth
+    from .httpx_auth import HttpxSignerAuth as HttpxSignerAuth
+    from .openai import async_httpx_client as async_httpx_client
+    from .openai import httpx_client as httpx_client
+
+__version__ = "0.1.0"
+
+# A library adds no handler but a NullHandler: the application decides where records go.
+logging.getLogger("twinkey").addHandler(logging.NullHandler())
+
+__all__ = [
+    "CORE_VERSION",
+    "ApiKey",
+    "Attempt",
+    "Counters",
+    "Engine",
+    "EngineError",
+    "EngineStatus",
+    "Event",
+    "InvalidRequestError",
+    "KeyDocumentError",
+    "ManualClock",
+    "NoUsableSecretError",
+    "RotationError",
+    "Secret",
+    "SecretError",
+    "SecretStatus",
+    "ServiceError",
+    "SignedRequest",
+    "Signer",
+    "SigningError",
+    "SigningPlan",
+    "StreamInterruptedError",
+    "StreamMonitor",
+    "TokenError",
+    "TransportError",
+    "TwinkeyError",
+    "UnusableSecret",
+    "Verdict",
+    "__version__",
+    "errors",
+    "signing_plan",
+]
+
+# Adapters import their HTTP library only when first used, so `import twinkey` (and
+# `from twinkey import *`, whose `__all__` leaves them out) needs neither httpx nor httpx2 nor
+# openai. `from twinkey import Httpx2Auth` imports httpx2 then.
+_LAZY = {
+    "HttpxAuth": ("httpx_auth", "HttpxAuth"),
+    "HttpxSignerAuth": ("httpx_auth", "HttpxSignerAuth"),
+    "Httpx2Auth": ("httpx2_auth", "Httpx2Auth"),
+    "Httpx2SignerAuth": ("httpx2_auth", "Httpx2SignerAuth"),
+    "httpx_client": ("openai", "httpx_client"),
+    "async_httpx_client": ("openai", "async_httpx_client"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'twinkey' has no attribute {name!r}")
+    module = importlib.import_module(f".{target[0]}", __name__)
+    value = getattr(module, target[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_LAZY])
