@@ -18,10 +18,14 @@ use crate::response::InferenceResponse;
 use crate::transport::{describe, drain, read_prefix, transport};
 
 /// A reqwest client suited to inference: rustls with the platform's trust store, no
-/// redirects (a bearer secret is never sent anywhere but the configured base URL).
+/// redirects (a bearer secret is never sent anywhere but the configured base URL), a 10 s
+/// connect timeout and a 5 min idle-read timeout (a stalled upstream cannot hold a request
+/// for ever; long streams that keep sending are not cut).
 pub fn default_http_client() -> Result<Client> {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(300))
         .build()
         .map_err(|e| Error::Transport {
             reason: format!("cannot build the HTTP client: {}", describe(&e)),
@@ -86,17 +90,47 @@ impl InferenceClient {
     /// Sends a request: one round trip, or two when the engine replays it on the other
     /// secret. Fails fast with `NO_USABLE_SECRET` (nothing sent) when no secret is usable.
     pub async fn send(&self, request: InferenceRequest) -> Result<InferenceResponse> {
+        let mut round_trips = 0;
+        self.send_counting(request, &mut round_trips).await
+    }
+
+    /// [`InferenceClient::send`], also telling how many round trips were made (0 when the
+    /// request failed before anything was sent, e.g. `NO_USABLE_SECRET` at hand-out).
+    pub async fn send_reporting(
+        &self,
+        request: InferenceRequest,
+    ) -> (Result<InferenceResponse>, u32) {
+        let mut round_trips = 0;
+        let result = self.send_counting(request, &mut round_trips).await;
+        (result, round_trips)
+    }
+
+    async fn send_counting(
+        &self,
+        request: InferenceRequest,
+        round_trips: &mut u32,
+    ) -> Result<InferenceResponse> {
         let url = self
             .base
             .join(request.path().trim_start_matches('/'))
             .map_err(|e| Error::InvalidRequest {
                 reason: format!("path {:?}: {e}", request.path()),
             })?;
+        // The bearer secret goes to the configured base URL only: a path that is an absolute
+        // URL (or climbs out with `..`) is refused.
+        if !url.as_str().starts_with(self.base.as_str()) {
+            return Err(Error::InvalidRequest {
+                reason: format!(
+                    "path {:?} leaves the base URL {}",
+                    request.path().chars().take(80).collect::<String>(),
+                    self.base
+                ),
+            });
+        }
         let kind = StreamKind::for_path(url.path());
         let mut attempt = self.engine.begin()?;
-        let mut round_trips = 0u32;
         loop {
-            round_trips += 1;
+            *round_trips += 1;
             let mut resp = match self.exchange(&request, &url, &attempt).await {
                 Ok(resp) => resp,
                 Err(e) => {
@@ -134,7 +168,7 @@ impl InferenceClient {
                     return Ok(InferenceResponse {
                         status,
                         headers,
-                        round_trips,
+                        round_trips: *round_trips,
                         secret: attempt.secret_name().to_string(),
                         fingerprint: attempt.fingerprint().to_string(),
                         retry_after,

@@ -212,3 +212,22 @@ async fn nothing_prints_a_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_path_that_leaves_the_base_url_is_refused_before_anything_is_sent() {
+    let env = Env::start().await;
+    for path in [
+        "https://evil.example/v1/x",
+        "https:evil.example/x",
+        "../../../x",
+    ] {
+        let err = env
+            .client
+            .send(InferenceRequest::get(path))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_REQUEST", "{path}");
+        assert!(!err.to_string().contains("sk-"), "{err}");
+    }
+    assert_eq!(env.counts("key-one"), (0, 0, 0));
+}

@@ -283,7 +283,7 @@ async fn fails_over_to_the_other_secret_on_401_before_the_first_byte() {
         "one rejection, then the engine avoids it"
     );
 
-    // Both revoked: the relay says so with its own code; the request goes back to the budget.
+    // Both revoked: the relay says so with its own code.
     env.service_sets(other, SecretState::Revoked);
     let a = env
         .send(env.post("/v1/chat/completions", &token, &chat("three", false)))
@@ -293,7 +293,8 @@ async fn fails_over_to_the_other_secret_on_401_before_the_first_byte() {
         .send(env.post("/v1/chat/completions", &token, &chat("four", false)))
         .await;
     assert_eq!((a.status, a.code().as_str()), (503, "NO_USABLE_SECRET"));
-    // Requests that end in NO_USABLE_SECRET go back to the budget: 3 were answered.
+    // "three" reached the service (a 401 on the last secret) and stays charged; "four" failed
+    // before anything was sent and went back to the budget: 4 are counted.
     let gate = env.relay.relay().gate();
     let verified = gate
         .verify(
@@ -301,7 +302,7 @@ async fn fails_over_to_the_other_secret_on_401_before_the_first_byte() {
             twinkey::Clock::now(&env.clock),
         )
         .unwrap();
-    assert_eq!(gate.ledger().used(&verified.claims.token_id), 3);
+    assert_eq!(gate.ledger().used(&verified.claims.token_id), 4);
 }
 
 #[tokio::test]

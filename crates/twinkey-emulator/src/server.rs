@@ -37,7 +37,12 @@ pub(crate) fn router(emu: Emulator) -> Router {
         .nest(OPENAI_BASE, inference::router())
         .nest(ACTIONS_BASE, inference::router())
         .merge(control::router())
-        .nest(ADMIN_BASE, admin::router().merge(control::admin_router()))
+        .nest(
+            ADMIN_BASE,
+            admin::router()
+                .merge(control::admin_router())
+                .layer(middleware::from_fn(loopback_host_only)),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(CatchPanicLayer::custom(
@@ -49,6 +54,31 @@ pub(crate) fn router(emu: Emulator) -> Router {
         ))
         .layer(middleware::from_fn(oci_shape))
         .with_state(emu)
+}
+
+/// The admin surface hands out secret values and has no authentication: it answers only
+/// requests addressed to a loopback host name, so a web page cannot reach it through DNS
+/// rebinding (a rebound name arrives with its own `Host`).
+async fn loopback_host_only(req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    if matches!(name, "127.0.0.1" | "localhost" | "::1") {
+        next.run(req).await
+    } else {
+        OciError::new(
+            StatusCode::FORBIDDEN,
+            "NotAllowed",
+            "the emulator's admin surface answers only to a loopback Host",
+        )
+        .into_response()
+    }
 }
 
 async fn not_found() -> Response {

@@ -173,3 +173,35 @@ async fn shutdown_is_graceful_and_releases_holds() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn the_admin_surface_answers_only_to_a_loopback_host() {
+    let env = Env::start().await;
+    for host in [
+        "evil.example",
+        "evil.example:8080",
+        "127.0.0.1.evil.example",
+    ] {
+        let resp = env
+            .http
+            .get(env.url("/_emulator/keys"))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403, "{host}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "NotAllowed");
+        assert!(!body.to_string().contains("sk-"));
+    }
+    for host in ["localhost:1", "127.0.0.1", "[::1]:9"] {
+        let resp = env
+            .http
+            .get(env.url("/_emulator/health"))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{host}");
+    }
+}

@@ -24,6 +24,7 @@
 pub mod control;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod json;
 pub mod key;
 pub mod rotation;

@@ -1,6 +1,5 @@
 //! `twinkey emulate`: serve the local OCI Generative AI emulator until SIGINT/SIGTERM.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -107,7 +106,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         oci.as_ref(),
     );
 
-    wait_for_signal().await?;
+    super::wait_for_signal().await?;
     out.human("stopping the emulator");
     server
         .shutdown()
@@ -166,30 +165,13 @@ fn load_keys(file: &Path) -> Result<Vec<ApiKey>, Failure> {
 
 /// Writes the key with its secret values, readable by the owner only, atomically.
 fn write_key_file(dir: &Path, path: &Path, key: &ApiKey) -> Result<(), Failure> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| Failure::io(dir.display(), &e))?;
-
-    let tmp = dir.join(format!(".{KEY_FILE}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    twinkey::files::create_private_dir(dir).map_err(|e| Failure::io(dir.display(), &e))?;
     let mut text = key.to_json_exposing_secrets();
     text.push('\n');
-    let written = options
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
+    let written =
+        twinkey::files::write_private(path, text.as_bytes(), twinkey::files::Replace::Allow);
     text.zeroize();
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Failure::io(path.display(), &e)
-    })
+    written.map_err(|e| Failure::io(path.display(), &e))
 }
 
 fn report(
@@ -281,24 +263,4 @@ fn report(
     }
     out.human(format_args!("  propagation      {propagation_ms} ms"));
     out.human("Press Ctrl-C to stop.");
-}
-
-/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn wait_for_signal() -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term =
-            signal(SignalKind::terminate()).map_err(|e| Failure::io("cannot watch SIGTERM", &e))?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(|e| Failure::io("cannot watch SIGINT", &e)),
-            _ = term.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| Failure::io("cannot watch Ctrl-C", &e))
-    }
 }

@@ -88,31 +88,11 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         }
     ));
     out.human("Press Ctrl-C to stop.");
-    wait_for_signal().await?;
+    super::wait_for_signal().await?;
     out.human("stopping the relay");
     server
         .shutdown()
         .await
         .map_err(|e| Failure::io("the relay failed", &e))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
-async fn wait_for_signal() -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term =
-            signal(SignalKind::terminate()).map_err(|e| Failure::io("cannot watch SIGTERM", &e))?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map_err(|e| Failure::io("cannot watch SIGINT", &e)),
-            _ = term.recv() => Ok(()),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| Failure::io("cannot watch Ctrl-C", &e))
-    }
 }

@@ -157,5 +157,11 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     if args.show_signing_string {
         eprintln!("signing string:\n{}", signed.signing_string);
     }
+    if signer.is_session() {
+        eprintln!(
+            "warning: the authorization header carries your session token (keyId ST$...): \
+             treat it as a credential; do not paste it into tickets or logs"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,6 @@
 //! signing key (a JWK Set, mode 0600; `--rotate` puts a new key first in an existing file),
 //! `mint` prints a token for testing, `verify` checks one.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -97,7 +96,8 @@ struct VerifyArgs {
     /// The expected issuer, if any.
     #[arg(long)]
     issuer: Option<String>,
-    /// The token.
+    /// The token, or `-` to read it from standard input (keeps it out of `ps` and shell
+    /// history).
     token: String,
 }
 
@@ -194,7 +194,15 @@ fn verify(a: VerifyArgs, out: Output) -> Result<ExitCode, Failure> {
     if let Some(iss) = a.issuer {
         options = options.issuer(iss);
     }
-    let v = ring.verify(a.token.trim(), &options, SystemClock.now())?;
+    let token = if a.token == "-" {
+        let mut t = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut t)
+            .map_err(|e| Failure::io("standard input", &e))?;
+        t
+    } else {
+        a.token
+    };
+    let v = ring.verify(token.trim(), &options, SystemClock.now())?;
     let claims: Value = serde_json::from_str(&v.claims.to_json()).unwrap_or_default();
     out.json_line(&json!({"kid": v.kid, "alg": v.algorithm.name(), "claims": claims}));
     out.human(format_args!("valid ({} {}): {claims}", v.kid, v.algorithm));
@@ -203,22 +211,6 @@ fn verify(a: VerifyArgs, out: Output) -> Result<ExitCode, Failure> {
 
 /// Writes `text` to `path` readable by the owner only, atomically.
 fn write_private(path: &Path, text: &str) -> Result<(), Failure> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("keys");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Failure::io(path.display(), &e)
-    })
+    twinkey::files::write_private(path, text.as_bytes(), twinkey::files::Replace::Allow)
+        .map_err(|e| Failure::io(path.display(), &e))
 }

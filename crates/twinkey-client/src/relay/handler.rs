@@ -95,13 +95,11 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
         }
     }
 
-    let resp = match relay.client.send(upstream).await {
+    let (sent, round_trips) = relay.client.send_reporting(upstream).await;
+    let resp = match sent {
         Ok(resp) => resp,
         Err(e) => {
-            if matches!(e, Error::NoUsableSecret { .. }) {
-                // Nothing was sent: the request goes back to the token's budget.
-                relay.gate.release(&admission);
-            }
+            relay.gate.settle_failure(&admission, round_trips);
             tracing::warn!(
                 subject = %admission.subject,
                 endpoint = admission.endpoint.name(),

@@ -1,7 +1,6 @@
 //! The rotation's files: the state file (the checkpoint, no secret values) and the secret-out
 //! file (a key document with the values a rotation renewed, mode 0600).
 
-use std::io::Write;
 use std::path::Path;
 
 use twinkey::rotation::Checkpoint;
@@ -16,28 +15,8 @@ fn io(path: &Path, e: &std::io::Error) -> Error {
 
 /// Writes `text` to `path` atomically (a temporary file renamed over it), mode 0600.
 pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(path, &e)
-    })
+    twinkey::files::write_private(path, text.as_bytes(), twinkey::files::Replace::Allow)
+        .map_err(|e| io(path, &e))
 }
 
 /// The saved checkpoint, if the file exists.

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use twinkey::rotation::{
-    Action, Checkpoint, Next, PlannedStep, ProbePolicy, Rotation, RotationOptions, Step, StepRecord,
+    Action, Checkpoint, EngineEffect, Next, PlannedStep, ProbePolicy, Rotation, RotationOptions,
+    Step, StepRecord, engine_effect,
 };
 use twinkey::{ApiKey, Clock, Engine, Error, Result, SecretState, SecretValue, SystemClock};
 
@@ -417,7 +418,7 @@ impl RotationRunner {
                     renewed.insert(secret.clone(), value);
                     self.write_secret_out(&key, &renewed, Some(secret))?;
                 }
-                self.update_engine(step, &action, &renewed);
+                self.update_engine(step, &action, &key, &renewed);
             } else {
                 match &action {
                     Action::Probe { secret } => {
@@ -448,7 +449,7 @@ impl RotationRunner {
                         ));
                     }
                     Action::Switch { to } => {
-                        self.update_engine(step, &action, &renewed);
+                        self.update_engine(step, &action, &key, &renewed);
                         note = Some(if self.engine.is_some() {
                             format!("the engine prefers {to}")
                         } else {
@@ -653,25 +654,29 @@ impl RotationRunner {
         Ok(())
     }
 
-    /// Keeps an in-process engine in step with the rotation.
-    fn update_engine(&self, step: Step, action: &Action, renewed: &BTreeMap<String, SecretValue>) {
+    /// Keeps an in-process engine in step with the rotation (the core says how).
+    fn update_engine(
+        &self,
+        step: Step,
+        action: &Action,
+        key: &ApiKey,
+        renewed: &BTreeMap<String, SecretValue>,
+    ) {
         let Some(engine) = &self.engine else { return };
-        let result = match (step, action) {
-            (Step::Switch, Action::Switch { to }) => {
-                let value = renewed.get(to);
-                match value {
-                    Some(v) => engine.renew(to, v.expose(), None),
-                    None => engine.sync_state(to, SecretState::Active),
+        let result = match engine_effect(step, action) {
+            EngineEffect::None => Ok(()),
+            EngineEffect::Prefer { secret } => {
+                let expiry = key
+                    .slot_of(&secret)
+                    .ok()
+                    .and_then(|s| key.secret(s).time_expiry);
+                match renewed.get(&secret) {
+                    Some(v) => engine.renew(&secret, v.expose(), expiry),
+                    None => engine.sync_state(&secret, SecretState::Active),
                 }
-                .and_then(|()| engine.set_preferred(Some(to)))
+                .and_then(|()| engine.set_preferred(Some(&secret)))
             }
-            (Step::RetireOld | Step::ParkOld, Action::Deactivate { secret, .. }) => {
-                engine.sync_state(secret, SecretState::Inactive)
-            }
-            (Step::RetireOld, Action::Revoke { secret, .. }) => {
-                engine.sync_state(secret, SecretState::Revoked)
-            }
-            _ => Ok(()),
+            EngineEffect::SetState { secret, state } => engine.sync_state(&secret, state),
         };
         if let Err(e) = result {
             tracing::warn!(target: "twinkey", error = %e, "could not update the engine during the rotation");

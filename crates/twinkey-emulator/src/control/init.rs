@@ -5,7 +5,6 @@
 //! `DEFAULT`: `user`, `fingerprint`, `tenancy`, `region`, `key_file`, mode 0600), and registers
 //! the principal. Existing files are kept and their principal is registered as it is.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use twinkey::Error;
@@ -66,24 +65,8 @@ fn random_suffix() -> String {
 
 /// Writes `text` to `path` (created, mode 0600), atomically.
 fn write_private(path: &Path, text: &str) -> Result<(), Error> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(path, &e)
-    })
+    twinkey::files::write_private(path, text.as_bytes(), twinkey::files::Replace::Allow)
+        .map_err(|e| io(path, &e))
 }
 
 /// Writes (or finds) `dir/oci/config` and `dir/oci/key.pem` and registers the principal with
@@ -94,11 +77,7 @@ pub fn init_oci_dir(emulator: &Emulator, dir: &Path) -> Result<OciFiles, Error> 
     if config.exists() {
         return register_existing(emulator, &config);
     }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(&oci).map_err(|e| io(&oci, &e))?;
+    twinkey::files::create_private_dir(&oci).map_err(|e| io(&oci, &e))?;
     let oci = oci.canonicalize().map_err(|e| io(&oci, &e))?;
     let key_file = oci.join("key.pem");
     let config = oci.join("config");

@@ -4,7 +4,6 @@
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::KeyPair as _;
-use base64ct::{Base64, Encoding};
 use twinkey::signer::VerifyingKey;
 use zeroize::Zeroizing;
 
@@ -33,17 +32,8 @@ impl PrincipalKey {
     }
 }
 
-/// PEM armour: base64 in 64-character lines.
-pub fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = Base64::encode_string(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
+/// PEM armour: base64 in 64-character lines (the core's encoder).
+pub use twinkey::signer::pem_encode as pem;
 
 /// Generates an RSA-2048 key pair.
 pub fn generate_rsa_2048() -> Result<PrincipalKey, twinkey::Error> {

@@ -162,6 +162,11 @@ fn check_id(what: &str, id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(invalid(format!("{what} is empty")));
     }
+    // `.` and `..` would be removed as dot segments on the way: another path would be signed
+    // and sent than the one meant.
+    if id == "." || id == ".." {
+        return Err(invalid(format!("{what} cannot be {id:?}")));
+    }
     check_text(what, id)
 }
 

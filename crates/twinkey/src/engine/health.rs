@@ -169,21 +169,24 @@ impl HealthStore for MemoryStore {
         lease_until: Timestamp,
     ) -> bool {
         let c = &self.cells[slot.index()];
-        let current = c.probe_until.load(Ordering::Acquire);
-        if current != NONE && current > now.as_millis() {
-            return false;
+        let held = |c: &SlotCell| {
+            let p = c.probe_until.load(Ordering::Acquire);
+            p != NONE && p > now.as_millis()
+        };
+        if held(c) {
+            return false; // the common refusal, without the lock
         }
-        if c.epoch.load(Ordering::Acquire) != epoch {
+        // Claims are rare (once per cooldown); under the slot's lock no rejection, recovery or
+        // reset can slip between the epoch check and the claim.
+        let Ok(_guard) = c.detail.lock() else {
+            return false;
+        };
+        if c.epoch.load(Ordering::Acquire) != epoch || held(c) {
             return false;
         }
         c.probe_until
-            .compare_exchange(
-                current,
-                lease_until.as_millis(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
+            .store(lease_until.as_millis(), Ordering::Release);
+        true
     }
 
     fn release_probe(&self, slot: Slot, epoch: u64) {

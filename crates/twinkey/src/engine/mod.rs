@@ -765,6 +765,9 @@ impl Engine {
     /// Replaces the whole key document (e.g. re-read from the control plane). Secrets whose
     /// value changed start with a clean health record.
     pub fn replace_key(&self, key: ApiKey) -> Result<()> {
+        if let Some(name) = &self.inner.options.prefer {
+            key.slot_of(name)?; // validated before anything changes
+        }
         let _w = self.inner.writer.lock().map_err(|_| poisoned())?;
         let old = self.inner.view.load_full();
         for slot in Slot::BOTH {
@@ -772,9 +775,6 @@ impl Engine {
                 self.inner.store.reset(slot);
                 self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
             }
-        }
-        if let Some(name) = &self.inner.options.prefer {
-            key.slot_of(name)?;
         }
         self.inner.view.store(Arc::new(self.view_of(key)));
         Ok(())

@@ -8,10 +8,11 @@ use crate::time::Timestamp;
 /// Headers the engine reads (bindings may pass only these, or all headers).
 pub const RELEVANT_HEADERS: [&str; 3] = ["retry-after", "retry-after-ms", "opc-request-id"];
 
-/// Error codes that, with a 403, mean the credential itself was refused.
-pub const AUTH_ERROR_CODES: [&str; 5] = [
+/// Error codes that, with a 403, mean the credential itself was refused. `NotAuthorized` and
+/// `NotAllowed` are not among them: they say a permission is missing, and both secrets of a
+/// key carry the same permissions, so switching would only take the whole key offline.
+pub const AUTH_ERROR_CODES: [&str; 4] = [
     "NotAuthenticated",
-    "NotAuthorized",
     "InvalidApiKey",
     "invalid_api_key",
     "ApiKeyRevoked",

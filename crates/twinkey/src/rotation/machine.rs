@@ -31,9 +31,9 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(duration_ms(d)).unwrap_or(0)
 }
 
-/// `ACTIVE` and not past `timeExpiry`.
-fn usable(s: &Secret, now: Timestamp) -> bool {
-    s.state == SecretState::Active && s.time_expiry.is_none_or(|e| e > now)
+/// `ACTIVE` and not expiring within `margin` from `now`.
+fn usable(s: &Secret, now: Timestamp, margin: Duration) -> bool {
+    s.state == SecretState::Active && s.time_expiry.is_none_or(|e| e > now.plus(margin))
 }
 
 /// A secret that some transition can make usable (anything but `DELETED` or unknown).
@@ -60,7 +60,9 @@ fn describe(s: &Secret, now: Timestamp) -> String {
 
 fn check_key(key: &ApiKey) -> Result<()> {
     match key.lifecycle_state.as_deref() {
-        None | Some("ACTIVE") => Ok(()),
+        // UPDATING is transient (right after a state change); the secrets' states drive the
+        // steps, and a call the service cannot take yet is retried (409 IncorrectState).
+        None | Some("ACTIVE") | Some("UPDATING") => Ok(()),
         Some(other) => Err(refused(format!(
             "the API key is {other}; only an ACTIVE key can be rotated"
         ))),
@@ -216,10 +218,16 @@ impl Rotation {
                 if self.cp.is_done(step) {
                     continue;
                 }
-                if matches!(step, Step::VerifyStandby | Step::Switch | Step::RetireOld)
-                    && !usable(&standby, now)
-                    && !(step == Step::RetireOld && self.old_retired(&old))
-                {
+                // Nothing that relies on the standby, or takes the old secret out of use, goes
+                // ahead unless the standby is usable beyond the renew-within window (a resumed
+                // rotation may find it expiring, revoked or deactivated meanwhile).
+                let relies_on_standby = match step {
+                    Step::VerifyStandby | Step::Switch => true,
+                    Step::RetireOld => !self.old_retired(&old),
+                    Step::ParkOld => old.state == SecretState::Active,
+                    Step::PrepareStandby | Step::RenewOld => false,
+                };
+                if relies_on_standby && !usable(&standby, now, self.renew_within()) {
                     self.reopen(&old, &standby, now)?;
                     continue 'steps;
                 }

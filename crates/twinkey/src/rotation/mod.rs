@@ -19,12 +19,14 @@
 //! (`ROTATION_REFUSED`); nothing is retired before the standby is verified.
 
 mod checkpoint;
+mod effect;
 mod machine;
 mod options;
 pub mod probe;
 mod step;
 
 pub use checkpoint::{CHECKPOINT_VERSION, Checkpoint, Pending, StepRecord};
+pub use effect::{EngineEffect, engine_effect};
 pub use machine::{Rotation, apply_action};
 pub use options::{Retire, RotationOptions};
 pub use probe::{ProbeDecision, ProbeOutcome, ProbePolicy, ProbeVerdict};

@@ -34,6 +34,7 @@ use std::sync::Arc;
 
 pub use config::OciProfile;
 pub use date::{format_http_date, parse_http_date};
+pub use pem::encode as pem_encode;
 pub use public_key::VerifyingKey;
 pub use request::RequestParts;
 pub use verify::{
@@ -126,8 +127,9 @@ pub fn plan(
     canonical::plan(request, options, now)
 }
 
-/// The result of signing: the URL to send and the headers to set on the request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The result of signing: the URL to send and the headers to set on the request. `Debug`
+/// leaves out the `authorization` value (a session-token keyId carries the token).
+#[derive(Clone, PartialEq, Eq)]
 pub struct SignedRequest {
     /// The exact URL to send (what `(request-target)` and `host` were computed from).
     pub url: String,
@@ -137,6 +139,28 @@ pub struct SignedRequest {
     pub headers: Vec<(String, String)>,
     /// The string that was signed (not secret; useful to debug a rejected signature).
     pub signing_string: String,
+}
+
+impl fmt::Debug for SignedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let shown = if n.eq_ignore_ascii_case("authorization") {
+                    "(redacted)"
+                } else {
+                    v.as_str()
+                };
+                (n.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("SignedRequest")
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("signing_string", &self.signing_string)
+            .finish()
+    }
 }
 
 impl SignedRequest {

@@ -68,7 +68,7 @@ pub(crate) fn parse(text: &str) -> Result<PemBlock, &'static str> {
 }
 
 /// Encodes DER as PEM with 64-character lines.
-pub(crate) fn encode(label: &str, der: &[u8]) -> String {
+pub fn encode(label: &str, der: &[u8]) -> String {
     let b64 = Base64::encode_string(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {

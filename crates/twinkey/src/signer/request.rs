@@ -133,7 +133,9 @@ pub(crate) fn parse_url(url: &str) -> Result<ParsedUrl> {
     }
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         target.push('?');
-        target.push_str(&encode(q));
+        // WHATWG URL parsers (reqwest's `url`, undici, browsers) send `'` in a query as
+        // `%27`; encoding it here keeps the URL a fixed point, so what is sent is what is signed.
+        target.push_str(&encode(q).replace('\'', "%27"));
     }
     Ok(ParsedUrl {
         url: format!("{scheme}://{host}{target}"),
@@ -275,7 +277,7 @@ mod tests {
     #[test]
     fn keeps_escapes_plus_and_reserved_and_order() {
         let u =
-            "https://h/20231130/apikeys?b=1&a=team%20key%2Fprod%3Av1%26x%2By&q=a+b&r=:@!$'()*,;=";
+            "https://h/20231130/apikeys?b=1&a=team%20key%2Fprod%3Av1%26x%2By&q=a+b&r=:@!$%27()*,;=";
         assert_eq!(target(u), u.trim_start_matches("https://h"));
     }
 
@@ -286,6 +288,7 @@ mod tests {
             "/a%20b/%C3%A9?x=%E6%97%A5%20%E6%9C%AC&y=%22%3C%3E%5C%5E%60%7B%7C%7D&z=50%25off&w=%25zz"
         );
         assert_eq!(target("https://h/p?\t\u{7f}"), "/p?%09%7F");
+        assert_eq!(target("https://h/it's?q=it's"), "/it's?q=it%27s");
     }
 
     #[test]

@@ -168,14 +168,21 @@ impl TokenCache {
             st.fetching = None;
         }
         let (iat, exp) = peek_lifetime(token)?;
-        let life_ms = (exp - iat).saturating_mul(1000);
+        // Hostile claims cannot overflow: the lifetime is clamped to the 24 h a token may have.
+        let life_ms = exp
+            .checked_sub(iat)
+            .unwrap_or(i64::MAX)
+            .clamp(0, super::mint::MAX_TTL.as_secs().cast_signed())
+            .saturating_mul(1000);
         let margin = duration_ms(self.margin).min(life_ms / 2);
         st.counter += 1;
         let generation = st.counter;
         st.held = Some(Held {
             token: Zeroizing::new(token.to_owned()),
             generation,
-            use_until_ms: now.as_millis().saturating_add(life_ms - margin),
+            use_until_ms: now
+                .as_millis()
+                .saturating_add(life_ms.saturating_sub(margin)),
         });
         Ok(generation)
     }
@@ -329,5 +336,13 @@ mod tests {
             AfterResponse::RefreshAndReplay
         );
         assert!(matches!(c.next(at(3)), Step::Use { generation, .. } if generation == g2));
+    }
+
+    #[test]
+    fn hostile_lifetimes_cannot_overflow() {
+        let cache = TokenCache::new(Duration::from_secs(30));
+        let token = "eyJhbGciOiJFZERTQSJ9.eyJpYXQiOi05MjIzMzcyMDM2ODU0Nzc1ODA4LCJleHAiOjkyMjMzNzIwMzY4NTQ3NzU4MDd9.c2ln";
+        let now = Timestamp::from_millis(1_000);
+        assert!(cache.store(1, token, now).is_ok());
     }
 }

@@ -212,7 +212,12 @@ impl Gate {
                 request.path.chars().take(80).collect::<String>()
             ))
         })?;
-        let scoped = apply_scope(&verified.claims.scope, endpoint, request.body)?;
+        let scoped = apply_scope(
+            &verified.claims.scope,
+            endpoint,
+            request.method,
+            request.body,
+        )?;
         let charge = self.ledger.charge(
             &verified.claims,
             now,
@@ -235,6 +240,15 @@ impl Gate {
     pub fn release(&self, admission: &Admission) {
         if admission.charge.limit.is_some() {
             self.ledger.refund(&admission.token_id);
+        }
+    }
+
+    /// Settles an admitted request that failed: it goes back to the token's budget only when
+    /// nothing was sent upstream (`round_trips == 0`); a request that reached the service
+    /// (even one rejected on both secrets) stays charged.
+    pub fn settle_failure(&self, admission: &Admission, round_trips: u32) {
+        if round_trips == 0 {
+            self.release(admission);
         }
     }
 }
@@ -263,10 +277,24 @@ pub fn http_status(e: &Error) -> u16 {
     }
 }
 
-/// Renders a relay error. Messages come from [`Error`]'s `Display`, which never holds a secret,
-/// a token or a key.
+/// Renders a relay error (message: [`client_message`]; never a secret, a token or a key).
 pub fn error_reply(e: &Error) -> ErrorReply {
     error_reply_with_status(e, http_status(e))
+}
+
+/// The message a relay client sees: the full text for what the client can act on (its token,
+/// its request); a generic sentence for the relay's own state (its secrets, the upstream),
+/// which the server logs instead.
+pub fn client_message(e: &Error) -> String {
+    match e {
+        Error::Token { .. } | Error::InvalidRequest { .. } => e.to_string(),
+        Error::NoUsableSecret { .. } => {
+            "the relay has no usable OCI secret right now; try again later".to_string()
+        }
+        Error::Transport { .. } => "the upstream service could not be reached".to_string(),
+        Error::StreamInterrupted { .. } => "the upstream stream was interrupted".to_string(),
+        _ => "the relay could not complete the request".to_string(),
+    }
 }
 
 /// Renders a relay error with an explicit status (e.g. 413 for an oversized body).
@@ -274,7 +302,7 @@ pub fn error_reply_with_status(e: &Error, status: u16) -> ErrorReply {
     let code = e.code();
     let body = json!({
         "error": {
-            "message": e.to_string(),
+            "message": client_message(e),
             "type": code.to_ascii_lowercase(),
             "param": null,
             "code": code,

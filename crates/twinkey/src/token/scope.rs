@@ -67,9 +67,10 @@ impl Endpoint {
         }
     }
 
-    /// Whether requests to it carry a JSON body naming a `model`.
-    pub const fn has_model_body(self) -> bool {
-        !matches!(self, Endpoint::Models)
+    /// Whether a request to it with this method carries a JSON body naming a `model` (only a
+    /// POST does: `GET`/`DELETE /responses/{id}` have no body).
+    pub fn has_model_body(self, method: &str) -> bool {
+        !matches!(self, Endpoint::Models) && method.eq_ignore_ascii_case("POST")
     }
 
     /// The body fields that limit output tokens; the first is set when none is present.
@@ -104,14 +105,19 @@ fn bad_request(reason: impl Into<String>) -> Error {
 /// Checks a request of `endpoint` with `body` against `scope`: the endpoint and the model must
 /// be allowed (`TOKEN_SCOPE`), the body must be one JSON object without duplicate members
 /// (`INVALID_REQUEST`), and output-token limits are lowered to the cap, or set when absent.
-pub fn apply_scope(scope: &Scope, endpoint: Endpoint, body: &[u8]) -> Result<ScopedBody> {
+pub fn apply_scope(
+    scope: &Scope,
+    endpoint: Endpoint,
+    method: &str,
+    body: &[u8],
+) -> Result<ScopedBody> {
     if !scope.allows_endpoint(endpoint.name()) {
         return Err(TokenErrorKind::Scope.err(format!(
             "endpoint {} is not in the token's scope",
             endpoint.name()
         )));
     }
-    if !endpoint.has_model_body() {
+    if !endpoint.has_model_body(method) {
         return Ok(ScopedBody {
             model: None,
             max_output_tokens: None,
@@ -209,6 +215,7 @@ mod tests {
         let ok = apply_scope(
             &scope,
             Endpoint::ChatCompletions,
+            "POST",
             br#"{"model":"m1","max_tokens":500,"max_completion_tokens":50}"#,
         )
         .unwrap();
@@ -220,11 +227,11 @@ mod tests {
             ),
             (Some(100), Some(50))
         );
-        let set = apply_scope(&scope, Endpoint::Responses, br#"{"model":"m1"}"#).unwrap();
+        let set = apply_scope(&scope, Endpoint::Responses, "POST", br#"{"model":"m1"}"#).unwrap();
         let body: Value = serde_json::from_slice(set.body.as_deref().unwrap()).unwrap();
         assert_eq!(body["max_output_tokens"].as_u64(), Some(100));
 
-        let code = |ep, b: &[u8]| apply_scope(&scope, ep, b).unwrap_err().code();
+        let code = |ep, b: &[u8]| apply_scope(&scope, ep, "POST", b).unwrap_err().code();
         assert_eq!(
             code(Endpoint::ChatCompletions, br#"{"model":"m2"}"#),
             "TOKEN_SCOPE"
@@ -258,17 +265,28 @@ mod tests {
 
     #[test]
     fn wildcard_models_and_bodiless_endpoints() {
-        let scope = Scope::new(["*"], ["models", "chat.completions"]);
+        let scope = Scope::new(["*"], ["models", "chat.completions", "responses"]);
         assert!(
             apply_scope(
                 &scope,
                 Endpoint::ChatCompletions,
+                "POST",
                 br#"{"model":"anything"}"#
             )
             .is_ok()
         );
-        assert!(apply_scope(&scope, Endpoint::ChatCompletions, br#"{"messages":[]}"#).is_ok());
-        let m = apply_scope(&scope, Endpoint::Models, b"").unwrap();
+        assert!(
+            apply_scope(
+                &scope,
+                Endpoint::ChatCompletions,
+                "POST",
+                br#"{"messages":[]}"#
+            )
+            .is_ok()
+        );
+        let m = apply_scope(&scope, Endpoint::Models, "GET", b"").unwrap();
+        let get = apply_scope(&scope, Endpoint::Responses, "GET", b"").unwrap();
+        assert_eq!((get.model, get.body), (None, None));
         assert_eq!((m.model, m.body), (None, None));
     }
 }

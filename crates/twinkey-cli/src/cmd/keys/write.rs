@@ -1,7 +1,6 @@
 //! Showing a new secret value exactly once: to a file created with mode 0600, or on standard
 //! output with a warning on standard error. Never to a log.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
@@ -36,13 +35,7 @@ pub fn check_free(path: &Path) -> Result<(), Failure> {
 }
 
 fn create_private(path: &Path, text: &str) -> Result<(), Failure> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+    twinkey::files::write_private(path, text.as_bytes(), twinkey::files::Replace::Never)
         .map_err(|e| Failure::io(path.display(), &e))
 }
 
