@@ -108,3 +108,17 @@ test('Signer shows no key material and a session token only by its length', () =
   assert.ok(error instanceof TwinkeyError)
   assert.ok(!shown(error).includes('MII'), shown(error))
 })
+
+test('a number that is not a time is refused with INVALID_OPTIONS, never read as 1970', () => {
+  const key = vectors('signing', 'keys.json').keys['rsa2048-pkcs8']
+  const signer = Signer.fromPem('ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb', key.private_key_pem)
+  for (const now of [Number.NaN, Number.POSITIVE_INFINITY, -Number.MAX_VALUE, 1e20]) {
+    assert.throws(
+      () => signer.sign({ method: 'GET', url: 'http://127.0.0.1/x' }, { now }),
+      (e) => e instanceof TwinkeyError && e.code === 'INVALID_OPTIONS',
+      String(now),
+    )
+    assert.throws(() => new ManualClock(now), (e) => e.code === 'INVALID_OPTIONS', String(now))
+  }
+  assert.equal(new ManualClock(1.6).now(), 2)
+})

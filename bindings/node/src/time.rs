@@ -9,11 +9,12 @@ use twinkey::{Clock, SystemClock, Timestamp};
 /// An instant given by JS: an RFC 3339 string or milliseconds since the Unix epoch.
 pub(crate) type JsInstant = Either<String, f64>;
 
-/// Parses a [`JsInstant`] (`INVALID_KEY` for a malformed timestamp, as the core reports it).
+/// Parses a [`JsInstant`] (`INVALID_KEY` for a malformed timestamp, `INVALID_OPTIONS` for a
+/// number that is not a time, as the core reports them).
 pub(crate) fn instant(t: &JsInstant) -> twinkey::Result<Timestamp> {
     match t {
         Either::A(text) => Timestamp::parse_rfc3339(text),
-        Either::B(ms) => Ok(Timestamp::from_millis(*ms as i64)),
+        Either::B(ms) => Timestamp::from_millis_f64(*ms),
     }
 }
 

@@ -50,12 +50,7 @@ pub fn from_python(value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
         ));
     }
     let secs: f64 = dt.call_method0("timestamp")?.extract()?;
-    let ms = (secs * 1000.0).round();
-    if !ms.is_finite() {
-        return Err(PyValueError::new_err("datetime out of range"));
-    }
-    #[allow(clippy::cast_possible_truncation)]
-    Ok(Timestamp::from_millis(ms as i64))
+    Timestamp::from_millis_f64(secs * 1000.0).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// An optional Python time as an optional core timestamp.

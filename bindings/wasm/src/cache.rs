@@ -9,8 +9,9 @@ use wasm_bindgen::prelude::*;
 
 use crate::errors::to_js;
 
-fn at(now_ms: f64) -> Timestamp {
-    Timestamp::from_millis(now_ms as i64)
+/// `nowMs` as a core timestamp (`INVALID_OPTIONS` for NaN, an infinity or an absurd time).
+fn at(now_ms: f64) -> Result<Timestamp, JsValue> {
+    Timestamp::from_millis_f64(now_ms).map_err(|e| to_js(&e))
 }
 
 fn set(obj: &Object, key: &str, value: JsValue) {
@@ -41,9 +42,9 @@ impl TokenCache {
 
     /// The next step for a request at `nowMs`: `{step: "use", token, generation}`,
     /// `{step: "fetch", ticket}` or `{step: "wait"}`.
-    pub fn next(&self, now_ms: f64) -> Object {
+    pub fn next(&self, now_ms: f64) -> Result<Object, JsValue> {
         let out = Object::new();
-        match self.inner.next(at(now_ms)) {
+        match self.inner.next(at(now_ms)?) {
             Step::Use { token, generation } => {
                 set(&out, "step", "use".into());
                 set(&out, "token", token.into());
@@ -55,14 +56,14 @@ impl TokenCache {
             }
             Step::Wait => set(&out, "step", "wait".into()),
         }
-        out
+        Ok(out)
     }
 
     /// Stores the provider's token for fetch `ticket`; returns its generation. Throws
     /// `TOKEN_PROVIDER` when it is not a server token.
     pub fn store(&self, ticket: f64, token: &str, now_ms: f64) -> Result<f64, JsValue> {
         self.inner
-            .store(ticket as u64, token, at(now_ms))
+            .store(ticket as u64, token, at(now_ms)?)
             .map(|g| g as f64)
             .map_err(|e| to_js(&e))
     }

@@ -19,8 +19,9 @@ fn ring(json: &str) -> Result<KeyRing, JsValue> {
     KeyRing::from_json(json).map_err(|e| to_js(&e))
 }
 
-fn at(now_ms: f64) -> Timestamp {
-    Timestamp::from_millis(now_ms as i64)
+/// `nowMs` as a core timestamp (`INVALID_OPTIONS` for NaN, an infinity or an absurd time).
+fn at(now_ms: f64) -> Result<Timestamp, JsValue> {
+    Timestamp::from_millis_f64(now_ms).map_err(|e| to_js(&e))
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -58,7 +59,7 @@ pub fn mint_token(
     }
     let request = wire::request_from_json(&parse(request_json)?).map_err(|e| to_js(&e))?;
     let minted = ring
-        .mint(&request, at(now_ms), &FixedRandom::new(hex(rng_hex)))
+        .mint(&request, at(now_ms)?, &FixedRandom::new(hex(rng_hex)))
         .map_err(|e| to_js(&e))?;
     Ok(wire::minted_to_json(&minted).to_string())
 }
@@ -73,7 +74,7 @@ pub fn verify_token(
 ) -> Result<String, JsValue> {
     let options = wire::verify_options_from_json(&parse(options_json)?).map_err(|e| to_js(&e))?;
     let verified = ring(ring_json)?
-        .verify(token, &options, at(now_ms))
+        .verify(token, &options, at(now_ms)?)
         .map_err(|e| to_js(&e))?;
     Ok(wire::verified_to_json(&verified).to_string())
 }
@@ -114,7 +115,7 @@ impl RelayGate {
             authorization: authorization.as_deref(),
             body: body.as_bytes(),
         };
-        match self.gate.admit(&request, at(now_ms)) {
+        match self.gate.admit(&request, at(now_ms)?) {
             Ok(a) => {
                 let json = wire::admission_to_json(&a).to_string();
                 *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(a);

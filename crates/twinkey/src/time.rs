@@ -24,6 +24,24 @@ impl Timestamp {
         Timestamp(ms)
     }
 
+    /// From a floating-point number of milliseconds since the Unix epoch, as JavaScript and
+    /// Python give time: rounded to the millisecond; `INVALID_OPTIONS` for NaN, an infinity,
+    /// or an instant outside the years 0000–9999 that RFC 3339 can write.
+    pub fn from_millis_f64(ms: f64) -> Result<Self> {
+        /// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
+        const RANGE: std::ops::RangeInclusive<f64> = -62_167_219_200_000.0..=253_402_300_799_999.0;
+        let rounded = ms.round();
+        if !RANGE.contains(&rounded) {
+            return Err(Error::InvalidOptions {
+                reason: format!(
+                    "a time must be a finite number of milliseconds since the epoch within the years 0000-9999, got {ms}"
+                ),
+            });
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(Timestamp(rounded as i64))
+    }
+
     /// Milliseconds since the Unix epoch.
     pub const fn as_millis(self) -> i64 {
         self.0
@@ -160,6 +178,26 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-01-21T10:00:00.123Z");
         let t2 = Timestamp::parse_rfc3339("2026-01-21T12:00:00+02:00").unwrap();
         assert_eq!(t2.to_rfc3339(), "2026-01-21T10:00:00.000Z");
+    }
+
+    #[test]
+    fn float_millis_are_checked_and_rounded() {
+        assert_eq!(Timestamp::from_millis_f64(1.6).unwrap().as_millis(), 2);
+        assert_eq!(Timestamp::from_millis_f64(-1.0).unwrap().as_millis(), -1);
+        let last = Timestamp::from_millis_f64(253_402_300_799_999.0).unwrap();
+        assert_eq!(last.to_rfc3339(), "9999-12-31T23:59:59.999Z");
+        let first = Timestamp::from_millis_f64(-62_167_219_200_000.0).unwrap();
+        assert_eq!(first.to_rfc3339(), "0000-01-01T00:00:00.000Z");
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e20,
+            253_402_300_800_000.0,
+        ] {
+            let err = Timestamp::from_millis_f64(bad).unwrap_err();
+            assert_eq!(err.code(), "INVALID_OPTIONS", "{bad}");
+        }
     }
 
     #[test]
