@@ -15,9 +15,16 @@ const { engineFetch, relevantHeaders } = require('./fetch.js')
  * returns. A listener that throws does not break the request: its error is reported with
  * `process.emitWarning`. For an async iterator use `events.on(engine, 'event')`.
  */
+/** The NativeEngine behind an Engine (for this package's own modules, e.g. rotation). */
+let nativeOf
+
 class Engine extends EventEmitter {
   #native
   #onEvent
+
+  static {
+    nativeOf = (engine) => engine.#native
+  }
 
   constructor(key, options = {}) {
     super()
@@ -138,4 +145,4 @@ class Engine extends EventEmitter {
   }
 }
 
-module.exports = { Engine }
+module.exports = { Engine, nativeOf }

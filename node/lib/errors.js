@@ -10,6 +10,9 @@ class TwinkeyError extends Error {
     this.name = new.target.name
     this.code = options.code ?? 'TWINKEY_ERROR'
     this.family = options.family ?? 'unknown'
+    // A relay gate's refusal: the HTTP status and body to answer with.
+    if (options.status !== undefined) this.status = options.status
+    if (options.reply !== undefined) this.reply = options.reply
   }
 }
 
@@ -60,6 +63,13 @@ class ServiceError extends TwinkeyError {
 /** A server token or its signing key was refused (codes `INVALID_TOKEN`, `TOKEN_EXPIRED`, ...). */
 class TokenError extends TwinkeyError {}
 
+/**
+ * A key rotation was refused (`ROTATION_REFUSED`: carrying it out would leave no usable secret,
+ * or a value or file it needs is missing; nothing unsafe was done) or its state file is unusable
+ * (`ROTATION_STATE`).
+ */
+class RotationError extends TwinkeyError {}
+
 const BY_FAMILY = {
   key: KeyDocumentError,
   secret: SecretError,
@@ -70,6 +80,7 @@ const BY_FAMILY = {
   transport: TransportError,
   service: ServiceError,
   tokens: TokenError,
+  rotation: RotationError,
 }
 const BY_CODE = { NO_USABLE_SECRET: NoUsableSecretError }
 
@@ -104,6 +115,7 @@ module.exports = {
   TransportError,
   ServiceError,
   TokenError,
+  RotationError,
   makeError,
   findTwinkeyError,
 }

@@ -80,6 +80,15 @@ async function readRequest(input, init) {
   return { url, headers, init: options }
 }
 
+/**
+ * Credentials go only to the URL the caller named: redirects are never followed (a 3xx comes
+ * back as it is; `redirect: 'error'` is kept), like the Rust client.
+ */
+function withoutRedirects(request) {
+  request.init.redirect = request.init.redirect === 'error' ? 'error' : 'manual'
+  return request
+}
+
 /** Frees a response that will not be handed on. */
 async function discard(response) {
   try {
@@ -159,39 +168,43 @@ function abandonQuietly(engine, id) {
 
 /**
  * A `fetch` that sends each request with the secret the engine hands out and follows the
- * engine's verdicts. `engine` is the NativeEngine (its `send*` methods keep the attempts);
- * `baseFetch()` returns the fetch to send with (looked up per request).
+ * engine's verdicts. `engine` is the NativeEngine (its `send*` methods keep the attempts, under
+ * numbers this function hands out); `baseFetch()` returns the fetch to send with (looked up per
+ * request).
  */
 function engineFetch(engine, baseFetch) {
+  let nextId = 0
   return async function twinkeyFetch(input, init) {
     let request = replayableRequest(input, init)
     if (request instanceof Promise) request = await request
-    let attempt = engine.sendBegin()
+    withoutRedirects(request)
+    const id = nextId
+    nextId = (nextId + 1) >>> 0
+    let authorization = engine.sendBegin(id)
     for (;;) {
-      request.headers.set('authorization', attempt.authorization)
+      request.headers.set('authorization', authorization)
       let response
       let verdict
       try {
         response = await baseFetch()(request.url, request.init)
         const values = RELEVANT_HEADERS.map((name) => response.headers.get(name))
         const type = response.headers.get('content-type')
-        let judged = engine.sendComplete(attempt.id, request.url, response.status, values, type)
-        if (judged.kind === 'need_body') {
+        verdict = engine.sendComplete(id, request.url, response.status, values, type)
+        if (verdict?.kind === 'need_body') {
           const body = new Uint8Array(await response.clone().arrayBuffer())
-          judged = engine.sendComplete(attempt.id, request.url, response.status, values, type, body)
+          verdict = engine.sendComplete(id, request.url, response.status, values, type, body)
         }
-        verdict = judged
       } catch (error) {
         // No verdict (network error, abort, unreadable body): nothing learned about the secret.
-        abandonQuietly(engine, attempt.id)
+        abandonQuietly(engine, id)
         throw error
       }
-      if (verdict.kind === 'accept') {
-        return monitored(response, verdict.stream === undefined ? null : new native.StreamMonitor(verdict.stream))
-      }
+      // null: hand the response over as it is; a string: an event stream of that kind.
+      if (verdict == null) return response
+      if (typeof verdict === 'string') return monitored(response, new native.StreamMonitor(verdict))
       await discard(response)
       if (verdict.kind !== 'replay') throw verdict.error
-      attempt = verdict.next
+      authorization = verdict.authorization
     }
   }
 }
@@ -205,6 +218,7 @@ function signedFetch(signer, options = {}) {
   return async function ociSignedFetch(input, init) {
     let request = replayableRequest(input, init)
     if (request instanceof Promise) request = await request
+    withoutRedirects(request)
     const method = (request.init.method ?? 'GET').toUpperCase()
     let body = request.init.body
     if (body !== undefined && typeof body !== 'string' && !ArrayBuffer.isView(body)) {

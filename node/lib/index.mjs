@@ -8,8 +8,13 @@ export const {
   ManualClock,
   Signer,
   StreamMonitor,
+  ControlPlane,
+  TokenKeyRing,
+  RelayGate,
+  Admission,
   signedFetch,
   RELEVANT_HEADERS,
+  RELAY_ERROR_HEADER,
   TwinkeyError,
   KeyDocumentError,
   SecretError,
@@ -21,6 +26,7 @@ export const {
   TransportError,
   ServiceError,
   TokenError,
+  RotationError,
   findTwinkeyError,
 } = twinkey
 

@@ -9,6 +9,28 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A request the gate let through: what to forward upstream. */
+export declare class Admission {
+  /** The endpoint called (`chat.completions`, `responses`, ...). */
+  get endpoint(): string
+  /** The path to append to the upstream API root (`chat/completions`). */
+  get upstreamPath(): string
+  /** The body to forward (the output cap written in), or `null` for none. */
+  get body(): Buffer | null
+  /** The model the request names. */
+  get model(): string | null
+  /** The output-token cap written into the body, if the token has one. */
+  get maxOutputTokens(): number | null
+  /** Requests left in the token's budget after this one (when it has one). */
+  get remaining(): number | null
+  /** The token's subject (for logs). */
+  get subject(): string
+  /** The token's id (`jti`). */
+  get tokenId(): string
+  /** `{ endpoint, upstreamPath, model, maxOutputTokens, body (parsed JSON), remaining }`. */
+  toJSON(): any
+}
+
 /**
  * An OCI Generative AI API key: metadata plus exactly two secrets. Secret values never leave
  * it: `toJSON()`, `toString()` and `util.inspect` show names and fingerprints only.
@@ -37,6 +59,12 @@ export declare class ApiKey {
    * are kept). Used by `JSON.stringify`.
    */
   toJSON(): any
+  /**
+   * The key in OCI's JSON shape **with** its secret values, as text: to store a key that
+   * `ControlPlane.create` or `renew` returned (write it readable by its owner only). The
+   * only way a value leaves an `ApiKey`; never log it.
+   */
+  toJsonExposingSecrets(): string
   /** `ApiKey <name> [key-one (fp 1a2b3c4d, ACTIVE); ...]`: names and fingerprints only. */
   toString(): string
   /** Activates a secret (rules: `twinkey::ApiKey::activate`). */
@@ -90,6 +118,61 @@ export declare class ManualClock {
   toISOString(): string
 }
 
+/**
+ * The API-key control plane of one OCI endpoint, signed by one `Signer`. Use the facade's
+ * `ControlPlane`, which wraps this class.
+ */
+export declare class NativeControlPlane {
+  /**
+   * A client signed by `signer` (copied) for `options.endpoint`, else `options.region`'s
+   * endpoint, else the signer's profile region.
+   */
+  constructor(signer: Signer, options?: ControlPlaneOptions | undefined | null)
+  /** The endpoint the operations go to. */
+  get endpoint(): string
+  /** The region, when known. */
+  get region(): string | null
+  /**
+   * CreateApiKey (`CreateApiKeyDetails` in OCI's camelCase: `displayName`, `compartmentId`,
+   * `keyDetails` naming the two secrets, ...). The answer's `key` holds both new values.
+   */
+  create(createDetails: Record<string, any>, options?: CallOptions | undefined | null): Promise<KeyResponse>
+  /** GetApiKey. */
+  get(id: string, options?: CallOptions | undefined | null): Promise<KeyResponse>
+  /** ListApiKeys: one page (`nextPage` names the next). */
+  list(params: ListParams, options?: CallOptions | undefined | null): Promise<ListPage>
+  /** Every key of a listing, following `opc-next-page` to the last page. */
+  listAll(params: ListParams): Promise<Array<Record<string, any>>>
+  /**
+   * UpdateApiKey (`UpdateApiKeyDetails`: `displayName`, `description`, `freeformTags`,
+   * `definedTags`).
+   */
+  update(id: string, updateDetails: Record<string, any>, options?: CallOptions | undefined | null): Promise<KeyResponse>
+  /** DeleteApiKey. */
+  delete(id: string, options?: CallOptions | undefined | null): Promise<UnitResponse>
+  /** SetApiKeyState: `state` as OCI spells it (activate, deactivate, or revoke: irreversible). */
+  setState(id: string, keyName: string, state: string, options?: CallOptions | undefined | null): Promise<KeyResponse>
+  /**
+   * RenewApiKey: a new value (in the answer's `key`, shown once), active and valid until
+   * `until` (RFC 3339 or epoch ms; default: the service's, 90 days).
+   */
+  renew(id: string, keyName: string, until?: string | number | undefined | null, options?: CallOptions | undefined | null): Promise<KeyResponse>
+  /** ChangeApiKeyCompartment. */
+  changeCompartment(id: string, compartmentId: string, options?: CallOptions | undefined | null): Promise<UnitResponse>
+  /** `ControlPlane <endpoint>`. */
+  toString(): string
+  /**
+   * Runs (or resumes) the rotation of key `keyId`, or with `dryRun` plans it. `values`: the
+   * key with the secret values to probe the standby with (default: `engine`'s, unless
+   * `keyFile` is given). `engine`: an engine of this process to switch at step 3 (its events
+   * are delivered at its next call).
+   * `onProgress` gets every progress report, in order, before the Promise settles. Rejects
+   * with `RotationError` (`ROTATION_REFUSED`: nothing unsafe was done; `ROTATION_STATE`: the
+   * state file), `ServiceError`, ...
+   */
+  rotate(keyId: string, options?: RotateOptions | undefined | null, values?: ApiKey | undefined | null, engine?: NativeEngine | undefined | null, onProgress?: (progress: RotationProgress) => void): Promise<RotationReport | RotationPlan>
+}
+
 /** The engine of one API key. Use the facade's `Engine`, which wraps this class. */
 export declare class NativeEngine {
   /**
@@ -130,19 +213,44 @@ export declare class NativeEngine {
   /** Sets a secret's state as the service reports it (any string; no transition rules). */
   syncState(secret: string, state: string): void
   /**
-   * `engine.fetch`: hands out the secret for a new attempt, kept under a number; throws
-   * `NoUsableSecretError` (send nothing).
+   * `engine.fetch`: hands out the secret for a new attempt, kept under `id` (a number the
+   * caller picks, unique among its attempts in flight); returns the `Authorization` value to
+   * send. Throws `NoUsableSecretError` (send nothing), or `INVALID_ATTEMPT` when `id` is
+   * taken.
    */
-  sendBegin(): Sending
+  sendBegin(id: number): string
   /**
    * `engine.fetch`: judges the response of attempt `id` to a request for `url`. `values`
    * holds the response's values of `RELEVANT_HEADERS`, in that order (`null` when absent);
-   * `contentType` its `Content-Type`, so an accepted event stream comes with the kind of
-   * stream to watch.
+   * `contentType` its `Content-Type`; `body` only after a `need_body` verdict. Returns `null`
+   * to hand the response over as it is, a stream kind (`auto`, `chat_completions`,
+   * `responses`) to hand it over watched by `new StreamMonitor(kind)`, or a `SendVerdict`.
    */
-  sendComplete(id: number, url: string, status: number, values: Array<string | undefined | null>, contentType?: string | undefined | null, body?: Uint8Array | undefined | null): SendVerdict
+  sendComplete(id: number, url: string, status: number, values: Array<string | undefined | null>, contentType?: string | undefined | null, body?: Uint8Array | undefined | null): null | 'auto' | 'chat_completions' | 'responses' | SendVerdict
   /** `engine.fetch`: ends attempt `id`, which got no response. */
   sendAbandon(id: number): void
+}
+
+/**
+ * The relay's admission check over a key ring and verify options. Budgets are counted in this
+ * object (per token id, in memory).
+ */
+export declare class RelayGate {
+  /**
+   * A gate verifying with the keys of `keys` (JWK Set text, e.g. `ring.toJson()`; public
+   * keys suffice for EdDSA) and `options` (`audience`, `issuer?`, `leewaySeconds?`).
+   */
+  constructor(keys: string, options: TokenVerifyOptions)
+  /** Swaps in new keys (signing-key rotation without a restart). */
+  replaceKeys(keys: string): void
+  /**
+   * Admits a request, or throws the refusal (`TOKEN_MISSING`, `TOKEN_EXPIRED`,
+   * `TOKEN_SCOPE`, `TOKEN_BUDGET_EXHAUSTED`, `UNKNOWN_ENDPOINT`, `INVALID_REQUEST`, ...)
+   * with `status` (the HTTP status to answer) and `reply` (the body to answer with).
+   */
+  admit(request: GateRequest): Admission
+  /** Gives an admission back to its token's budget (nothing was sent upstream). */
+  release(admission: Admission): void
 }
 
 /**
@@ -226,6 +334,79 @@ export declare class StreamMonitor {
 }
 
 /**
+ * The keys a server mints and verifies server tokens with: several `kid`s for rotation, one of
+ * them the signing key. Shows kids and algorithms only; `JSON.stringify` gives the public
+ * JWK Set (HS256 keys, which have no public half, are left out).
+ */
+export declare class TokenKeyRing {
+  /**
+   * A ring from a JWK Set (`{"keys": [...]}`) or one JWK, e.g. the file of
+   * `twinkey token keygen`. The signing key is the first key with private material.
+   */
+  static fromJson(text: string): TokenKeyRing
+  /**
+   * A ring with one fresh key (`EdDSA`, the default, or `HS256`) from the system's
+   * randomness.
+   */
+  static generate(alg: 'EdDSA' | 'HS256', kid: string): TokenKeyRing
+  /** The kids, in order. */
+  get kids(): Array<string>
+  /** The kid new tokens are signed with (absent: the ring can only verify). */
+  get signingKid(): string | null
+  /** Signs new tokens with the key `kid` (it must hold private material). */
+  setSigningKid(kid: string): void
+  /** Removes the key `kid` (tokens it signed stop verifying); whether it was there. */
+  remove(kid: string): boolean
+  /** The public JWK Set (`JSON.stringify` uses it): Ed25519 public halves only. */
+  toJSON(): any
+  /**
+   * The ring as JWK Set text: public keys only, unless `{ private: true }` asks for the
+   * private material too (to store the ring; keep that text secret).
+   */
+  toJson(options?: JwksOptions | undefined | null): string
+  /**
+   * Mints a token for `request` (lifetime 10 min by default, at most 24 h). Returns
+   * `{ token, claims }`; throws `TokenError` (`INVALID_TOKEN_REQUEST`, ...).
+   */
+  mint(request: TokenRequest, options?: MintOptions | undefined | null): MintedToken
+  /**
+   * Verifies a token (RFC 8725: algorithm pinned by the `kid`'s key, times with bounded
+   * skew, audience, issuer) and returns `{ kid, alg, claims }` as JSON text (the facade's
+   * `verify` parses it: one string crosses the boundary instead of a tree of objects). Throws
+   * `TokenError` with the refusal's code (`TOKEN_EXPIRED`, `TOKEN_SIGNATURE`, ...).
+   */
+  verifyJson(token: string, options: TokenVerifyOptions): string
+  /** `TokenKeyRing [ed-2026-02 EdDSA (signing), hs-1 HS256]`: kids and algorithms only. */
+  toString(): string
+}
+
+/** Options of one control-plane call. */
+export interface CallOptions {
+  /**
+   * `if-match`: the `etag` of an earlier answer (operations that change a key); a stale
+   * one is refused by the service with 412.
+   */
+  ifMatch?: string
+  /** `opc-request-id` (letters, digits, `_`, `-`); a new one is made when absent. */
+  opcRequestId?: string
+  /** `opc-retry-token` of the four POSTs (the same on every retry); a new one when absent. */
+  retryToken?: string
+  /** `false`: one attempt, no retries (default: the OCI SDKs' retry policy). */
+  retries?: boolean
+}
+
+/** Where the control plane is. */
+export interface ControlPlaneOptions {
+  /**
+   * The endpoint, e.g. an emulator's `http://127.0.0.1:8080` (no path). Default: the
+   * region's `https://generativeai.<region>.oci.oraclecloud.com`.
+   */
+  endpoint?: string
+  /** The region (default: the signer's profile `region`). */
+  region?: string
+}
+
+/**
  * One engine event (its kinds are the core's `EventKind` names, e.g. `failed_over`). Names and
  * fingerprints only, never values.
  */
@@ -278,8 +459,259 @@ export interface EngineStatus {
   secrets: Array<SecretStatus>
 }
 
+/** A request as the relay received it. */
+export interface GateRequest {
+  /** HTTP method. */
+  method: string
+  /** Path without the query (`/v1/chat/completions`). */
+  path: string
+  /** The `Authorization` header, if any. */
+  authorization?: string
+  /** The request body, if any. */
+  body?: string | Uint8Array
+  /** The admission time (RFC 3339 or epoch milliseconds; default: now). */
+  now?: string | number
+}
+
+/** Options of `ring.toJson`. */
+export interface JwksOptions {
+  /**
+   * Include the private material (Ed25519 `d`, HS256 `k`): to store the ring, never to
+   * publish it.
+   */
+  private?: boolean
+}
+
+/** An answer carrying an API key (Create, Get, Update, SetState, Renew). */
+export interface KeyResponse {
+  /**
+   * The key in OCI's JSON shape (`id`, `displayName`, `keys[]` with `keyName`, `keyMask`,
+   * `state`, `timeExpiry`, ...), without secret values.
+   */
+  data: Record<string, any>
+  /**
+   * Create and Renew only: the key with the new secret value(s), shown by the service this
+   * once. Give it to `new Engine(...)`, or save it with `toJsonExposingSecrets()`; it prints
+   * names and fingerprints only.
+   */
+  key?: ApiKey
+  /** HTTP status. */
+  status: number
+  /** `etag`, for a later `ifMatch`. */
+  etag?: string
+  /** `opc-request-id` of the answer. */
+  opcRequestId: string
+  /** Attempts made (1 without retries). */
+  attempts: number
+}
+
+/** One page of ListApiKeys. */
+export interface ListPage {
+  /** The keys in OCI's JSON shape (secrets show `keyMask` only). */
+  items: Array<Record<string, any>>
+  /** `opc-next-page`: pass it as `page` for the next page; absent on the last. */
+  nextPage?: string
+  /** `opc-request-id` of the answer. */
+  opcRequestId: string
+  /** Attempts made. */
+  attempts: number
+}
+
+/** The parameters of ListApiKeys. */
+export interface ListParams {
+  /** `compartmentId` (required). */
+  compartmentId: string
+  /** `lifecycleState` filter (`ACTIVE`, `DELETED`, ...). */
+  lifecycleState?: string
+  /** `displayName` filter (exact match). */
+  displayName?: string
+  /** `id` filter. */
+  id?: string
+  /** `limit`: the most items per page. */
+  limit?: number
+  /** `page`: the previous page's `nextPage`. */
+  page?: string
+  /** `sortOrder`. */
+  sortOrder?: 'ASC' | 'DESC'
+  /** `sortBy`. */
+  sortBy?: 'displayName' | 'timeCreated'
+}
+
+/** What `ring.mint` returns. */
+export interface MintedToken {
+  /** The compact token, for `Authorization: Bearer` (a credential: do not log it). */
+  token: string
+  /** Its claims. */
+  claims: TokenClaims
+}
+
+/** Options of `ring.mint`. */
+export interface MintOptions {
+  /** The minting time (RFC 3339 or epoch milliseconds; default: now). */
+  now?: string | number
+  /**
+   * Bytes to draw the token id from instead of the system's randomness (repeated when
+   * exhausted): for reproducible tests only.
+   */
+  random?: Uint8Array
+}
+
+/** The response header that carries the code of the relay's own errors (`x-twinkey-error`). */
+export declare function relayErrorHeader(): string
+
 /** Response header names the engine reads (pass these to `complete`). */
 export declare function relevantHeaders(): Array<string>
+
+/** A secret renewed by the rotation (its value is in the secret-out file only). */
+export interface RenewedSecret {
+  /** The secret. */
+  secret: string
+  /** The new value's fingerprint. */
+  fingerprint: string
+}
+
+/** The options of a rotation, as `twinkey rotate` takes them. */
+export interface RotateOptions {
+  /** The secret to rotate to (default: the one not in use). */
+  standby?: string
+  /** Revoke the old secret (permanent) instead of deactivating it. */
+  revoke?: boolean
+  /** Afterwards, renew the old secret and park it (deactivated) as the next standby. */
+  renewOld?: boolean
+  /** Only plan: resolve with the `RotationPlan` and change nothing. */
+  dryRun?: boolean
+  /**
+   * The checkpoint file (default: `.twinkey-rotate-<key suffix>.json` in the working
+   * directory). Removed when the rotation is done; run again to resume.
+   */
+  stateFile?: string
+  /**
+   * The key file with the secret values (e.g. the application's `key.json`), to probe the
+   * standby with (instead of the `values` key or the engine's key).
+   */
+  keyFile?: string
+  /**
+   * Where renewed values go: a key document with the values (mode 0600). Needed when a step
+   * renews (a standby that cannot just be activated, `renewOld`).
+   */
+  secretOut?: string
+  /** The OpenAI-compatible inference base URL for the probe (default: the region's). */
+  inferenceUrl?: string
+  /** The model the probe asks (one token; default `openai.gpt-oss-120b`). */
+  probeModel?: string
+  /** `false`: do not verify the standby with a real request (not recommended). */
+  probe?: boolean
+  /** Give up the probe after this many milliseconds (default 120 000). */
+  probeTimeoutMs?: number
+}
+
+/** What a dry run shows: the plan from the key's current state; nothing was changed. */
+export interface RotationPlan {
+  /** `true`: nothing was changed. */
+  dryRun: true
+  /** The key's OCID. */
+  keyId: string
+  /** The secret that would be retired. */
+  old: string
+  /** The secret that would be rotated to. */
+  standby: string
+  /** Whether a saved rotation would be resumed. */
+  resumed: boolean
+  /** The steps. */
+  steps: Array<RotationPlanStep>
+  /**
+   * What would stop the rotation (a renewal without `secretOut`, no value to probe with,
+   * ...); empty when it would run.
+   */
+  problems: Array<string>
+}
+
+/** One line of a dry-run plan. */
+export interface RotationPlanStep {
+  /** The step. */
+  step: string
+  /** The action it would take (`activate`, `renew`, ...); absent when it would be skipped. */
+  action?: string
+  /** The secret it would concern. */
+  secret?: string
+  /** The action in words, e.g. `activate key-two`. */
+  description?: string
+  /** Why it would be skipped, or that it is already finished. */
+  note?: string
+}
+
+/**
+ * One progress event of a rotation, in order: `started`, then per step `skipped` or `acting`
+ * (`waiting` while the probe is not accepted yet, `secret_written` after a renewal) and
+ * `finished`, and `done` at the end.
+ */
+export interface RotationProgress {
+  /** What happened. */
+  kind: 'started' | 'skipped' | 'acting' | 'waiting' | 'secret_written' | 'finished' | 'done'
+  /** `started`: the key's OCID. */
+  keyId?: string
+  /** `started`: the secret being retired. */
+  old?: string
+  /** `started`: the secret being rotated to. */
+  standby?: string
+  /** `started`: whether a saved rotation is resumed. */
+  resumed?: boolean
+  /**
+   * The step (`prepare_standby`, `verify_standby`, `switch`, `retire_old`, `renew_old`,
+   * `park_old`).
+   */
+  step?: string
+  /** `acting`: the action, e.g. `activate key-two`; `finished`: its name (`activate`, ...). */
+  action?: string
+  /** `skipped`: why; `finished`: what was observed. */
+  note?: string
+  /** `waiting`: attempts so far. */
+  attempt?: number
+  /** `waiting`: the probe's last HTTP status (absent: no answer). */
+  status?: number
+  /** `secret_written`: the renewed secret. */
+  secret?: string
+  /** `secret_written`, `finished`: the fingerprint of a renewed or probed value. */
+  fingerprint?: string
+  /** `secret_written`: the secret-out file. */
+  path?: string
+}
+
+/** The outcome of a finished rotation. */
+export interface RotationReport {
+  /** `false`: the rotation ran (see `RotationPlan`). */
+  dryRun: false
+  /** The key's OCID. */
+  keyId: string
+  /** The retired secret. */
+  old: string
+  /** The secret now preferred. */
+  standby: string
+  /** Whether the run resumed a saved rotation. */
+  resumed: boolean
+  /** Every step, in order. */
+  steps: Array<RotationStep>
+  /** The renewed secrets. */
+  renewed: Array<RenewedSecret>
+  /** The secret-out file, when values were written to it. */
+  secretOut?: string
+}
+
+/** A finished step, as checkpointed. */
+export interface RotationStep {
+  /** The step. */
+  step: string
+  /** What was done: `activate`, `renew`, `probe`, `switch`, `deactivate`, `revoke` or `skip`. */
+  action: string
+  /** The secret it concerned. */
+  secret?: string
+  /** Fingerprint of a renewed or probed value. */
+  fingerprint?: string
+  /** What was observed, or why it was skipped. */
+  note?: string
+  /** When, RFC 3339. */
+  at: string
+}
 
 /** Per-secret counters. */
 export interface SecretCounters {
@@ -324,28 +756,19 @@ export interface SecretStatus {
 }
 
 /**
- * An attempt of `engine.fetch`, kept by the engine under `id` until it is completed or
- * abandoned.
+ * What to do with an `engine.fetch` attempt's response, when it is not handed over as it is
+ * (`sendComplete`).
  */
-export interface Sending {
-  /** The number to pass to `sendComplete` / `sendAbandon`. */
-  id: number
-  /** The `Authorization` header value to send (`Bearer <secret>`): for the transport only. */
-  authorization: string
-}
-
-/** What to do with an `engine.fetch` attempt's response (`sendComplete`). */
 export interface SendVerdict {
-  /** As `Verdict.kind`. */
-  kind: 'accept' | 'replay' | 'fail' | 'need_body'
-  /** `accept`: the delay the service asked for, in milliseconds. */
-  retryAfterMs?: number
-  /** `replay`: the attempt to send. */
-  next?: Sending
+  /**
+   * `replay`: send the same request once more with `authorization` (the attempt keeps its
+   * number); `fail`: throw `error`; `need_body`: call `sendComplete` again with the body.
+   */
+  kind: 'replay' | 'fail' | 'need_body'
+  /** `replay`: the `Authorization` value to send (`Bearer <secret>`): for the transport only. */
+  authorization?: string
   /** `fail`: the error to throw (a `TwinkeyError`). */
   error?: unknown
-  /** For an event stream: the stream kind to watch once accepted (`new StreamMonitor(stream)`). */
-  stream?: 'auto' | 'chat_completions' | 'responses'
 }
 
 /**
@@ -389,6 +812,83 @@ export interface SignRequest {
   body?: string | Uint8Array
 }
 
+/** A token's claims, as the core writes them. */
+export interface TokenClaims {
+  /** Issuer. */
+  iss: string
+  /** Subject. */
+  sub: string
+  /** Audience: a string, or a list when there are several. */
+  aud: string | Array<string>
+  /** Issued at, seconds since the epoch. */
+  iat: number
+  /** Not before, seconds since the epoch. */
+  nbf?: number
+  /** Expires at, seconds since the epoch. */
+  exp: number
+  /** Token id. */
+  jti: string
+  /** Scope. */
+  twk: TokenScope
+}
+
+/** What to mint. */
+export interface TokenRequest {
+  /** `sub`: who the token is for (your user's id). */
+  subject: string
+  /** `twk`: what it allows. */
+  scope: TokenScope
+  /** `aud` (default `twinkey-relay`). */
+  audience?: string
+  /** `iss` (default `twinkey`). */
+  issuer?: string
+  /** Lifetime in whole seconds (default 600, at most 86 400). */
+  ttlSeconds?: number
+  /** `nbf` = `iat` + this many seconds (default 0). */
+  notBeforeDelaySeconds?: number
+  /** `jti` (default: 16 random bytes, base64url). */
+  tokenId?: string
+}
+
+/** A token's scope (the `twk` claim), in the claim's own spelling. */
+export interface TokenScope {
+  /** Allowed models (`*`: any). */
+  models: Array<string>
+  /**
+   * Allowed endpoints: `chat.completions`, `responses`, `completions`, `embeddings`,
+   * `models`.
+   */
+  endpoints: Array<string>
+  /** Output-token cap per request. */
+  max_output_tokens?: number
+  /** Request budget of the token. */
+  max_requests?: number
+}
+
+/** Options of `ring.verify`. */
+export interface TokenVerifyOptions {
+  /** The audience the token must name (e.g. `twinkey-relay`). */
+  audience: string
+  /** The issuer it must name (default: any). */
+  issuer?: string
+  /** Allowed clock skew in whole seconds (default 30, at most 300). */
+  leewaySeconds?: number
+  /** The verification time (RFC 3339 or epoch milliseconds; default: now). */
+  now?: string | number
+}
+
+/** An answer without a body (Delete, ChangeCompartment). */
+export interface UnitResponse {
+  /** HTTP status. */
+  status: number
+  /** `etag`, when the service sent one. */
+  etag?: string
+  /** `opc-request-id` of the answer. */
+  opcRequestId: string
+  /** Attempts made. */
+  attempts: number
+}
+
 /** What to do with an attempt's response (`engine.complete`). */
 export interface Verdict {
   /**
@@ -402,4 +902,14 @@ export interface Verdict {
   attempt?: Attempt
   /** `fail`: the error to throw (a `TwinkeyError`). */
   error?: unknown
+}
+
+/** What `ring.verify` returns. */
+export interface VerifiedToken {
+  /** The key that signed it. */
+  kid: string
+  /** Its algorithm. */
+  alg: 'EdDSA' | 'HS256'
+  /** Its claims. */
+  claims: TokenClaims
 }

@@ -835,11 +835,16 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Admission = nativeBinding.Admission
 module.exports.ApiKey = nativeBinding.ApiKey
 module.exports.Attempt = nativeBinding.Attempt
 module.exports.ManualClock = nativeBinding.ManualClock
+module.exports.NativeControlPlane = nativeBinding.NativeControlPlane
 module.exports.NativeEngine = nativeBinding.NativeEngine
+module.exports.RelayGate = nativeBinding.RelayGate
 module.exports.Signer = nativeBinding.Signer
 module.exports.StreamMonitor = nativeBinding.StreamMonitor
+module.exports.TokenKeyRing = nativeBinding.TokenKeyRing
+module.exports.relayErrorHeader = nativeBinding.relayErrorHeader
 module.exports.relevantHeaders = nativeBinding.relevantHeaders
 module.exports.setErrorFactory = nativeBinding.setErrorFactory

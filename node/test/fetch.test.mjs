@@ -243,3 +243,25 @@ test('signer.fetch sends the request exactly as signed', async () => {
     assert.match(got.headers.authorization, /^Signature version="1",headers="date \(request-target\) host/)
   }
 })
+
+test('redirects are never followed: credentials reach only the URL the caller named', async () => {
+  const redirect = { status: 307, headers: { location: '/elsewhere' }, body: '' }
+  script = (r) => (r.url === '/elsewhere' ? { status: 200, body: '{"followed":true}' } : redirect)
+  seen.length = 0
+  const res = await engine().fetch(`${base}/v1/moved`, { method: 'POST', body: '{}' })
+  assert.equal(res.status, 307, 'the 3xx is handed back as it is')
+  assert.deepEqual(
+    seen.map((r) => r.url),
+    ['/v1/moved'],
+  )
+  seen.length = 0
+  await assert.rejects(engine().fetch(`${base}/v1/moved`, { redirect: 'error' }), TypeError)
+  assert.equal(seen.length, 1)
+
+  const key = vectors('signing', 'keys.json').keys['rsa2048-pkcs8']
+  const keyId = 'ocid1.tenancy.oc1..t/ocid1.user.oc1..u/3e:af:72:33:e7:10:23:6d:53:69:e9:f5:96:74:15:39'
+  seen.length = 0
+  const signed = await Signer.fromPem(keyId, key.private_key_pem).fetch(`${base}/20231130/apiKeys/x`)
+  assert.equal(signed.status, 307)
+  assert.equal(seen.length, 1, 'a signed request is not re-sent to the redirect target')
+})

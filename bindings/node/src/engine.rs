@@ -10,7 +10,7 @@
 //! `begin`/`complete`/`abandon` hand out `Attempt` objects (the public API); the facade's
 //! `engine.fetch` uses the `send*` methods of [`crate::sending`] instead.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -69,7 +69,6 @@ pub struct NativeEngine {
     events: Option<(Queue, FunctionRef<EngineEvent, ()>)>,
     /// Attempts of `engine.fetch` in flight, by id.
     pub(crate) sending: RefCell<HashMap<u32, twinkey::Attempt>>,
-    pub(crate) next_id: Cell<u32>,
 }
 
 #[napi]
@@ -104,7 +103,6 @@ impl NativeEngine {
             engine,
             events,
             sending: RefCell::default(),
-            next_id: Cell::new(0),
         })
     }
 

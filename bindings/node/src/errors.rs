@@ -57,6 +57,20 @@ fn details(e: &twinkey::Error) -> Value {
 /// The JS error object for a core error: built by the facade's factory, or a plain `Error`
 /// whose message starts with the code when no factory is registered.
 pub(crate) fn error_object<'env>(env: &'env Env, e: &twinkey::Error) -> Result<Unknown<'env>> {
+    error_object_with(env, e, Value::Null)
+}
+
+/// [`error_object`] with `extra` details (an object) added to the error's own, e.g. the HTTP
+/// `status` and `reply` body of a relay gate's refusal.
+pub(crate) fn error_object_with<'env>(
+    env: &'env Env,
+    e: &twinkey::Error,
+    extra: Value,
+) -> Result<Unknown<'env>> {
+    let mut all = details(e);
+    if let (Some(all), Value::Object(extra)) = (all.as_object_mut(), extra) {
+        all.extend(extra);
+    }
     let built = env
         .get_instance_data::<Host>()
         .ok()
@@ -67,7 +81,7 @@ pub(crate) fn error_object<'env>(env: &'env Env, e: &twinkey::Error) -> Result<U
                 e.code().to_string(),
                 e.family().to_string(),
                 e.to_string(),
-                details(e),
+                all,
             );
             factory.call(args.into()).ok()
         });

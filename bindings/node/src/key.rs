@@ -76,6 +76,14 @@ impl ApiKey {
         serde_json::from_str(&self.inner.to_json()).unwrap_or(Value::Null)
     }
 
+    /// The key in OCI's JSON shape **with** its secret values, as text: to store a key that
+    /// `ControlPlane.create` or `renew` returned (write it readable by its owner only). The
+    /// only way a value leaves an `ApiKey`; never log it.
+    #[napi]
+    pub fn to_json_exposing_secrets(&self) -> String {
+        self.inner.to_json_exposing_secrets()
+    }
+
     /// `ApiKey <name> [key-one (fp 1a2b3c4d, ACTIVE); ...]`: names and fingerprints only.
     #[napi(js_name = "toString")]
     pub fn to_display(&self) -> String {

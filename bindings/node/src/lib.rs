@@ -13,31 +13,51 @@
 //! Nothing panics across the boundary: the crate has no `unwrap`/`expect`, and napi-rs turns a
 //! panic that would still happen into a JS exception.
 //!
-//! Not here yet: the control-plane client and the rotation runner. They come with the control
-//! plane of `twinkey-client`; this crate will expose them as `async` methods (napi feature
-//! `tokio_rt`, Promises in JS) of a `ControlPlane` class built from a [`Signer`], with rotation
-//! progress delivered through a `ThreadsafeFunction` (it runs on tokio's threads), and their
-//! errors mapped by the `errors` module like every other.
+//! The control plane and the rotation runner of `twinkey-client` run on napi's tokio runtime
+//! (feature `tokio_rt`): [`NativeControlPlane`]'s methods return Promises that settle on the JS
+//! thread, their errors mapped by the `errors` module like every other; rotation progress
+//! reaches JS through a `ThreadsafeFunction`. Server tokens ([`TokenKeyRing`], the relay's
+//! [`RelayGate`]) are the core's `token` module over its JSON forms.
 
 mod attempt;
 mod clock;
+mod control;
+mod control_args;
+mod control_reply;
 mod engine;
 mod errors;
+mod gate;
 mod key;
 mod options;
+mod promise;
 mod report;
+mod rotation;
+mod rotation_report;
 mod sending;
 mod signer;
 mod stream;
 mod time;
+mod tokens;
 
 pub use attempt::Attempt;
 pub use clock::ManualClock;
+pub use control::{ControlPlaneOptions, NativeControlPlane};
+pub use control_args::{CallOptions, ListParams};
+pub use control_reply::{KeyResponse, ListPage, UnitResponse};
 pub use engine::{NativeEngine, Verdict, relevant_headers};
 pub use errors::set_error_factory;
+pub use gate::{Admission, GateRequest, RelayGate, relay_error_header};
 pub use key::ApiKey;
 pub use options::EngineOptions;
 pub use report::{EngineEvent, EngineStatus, SecretCounters, SecretStatus};
-pub use sending::{SendVerdict, Sending};
+pub use rotation::{ProgressCallback, RotateOptions};
+pub use rotation_report::{
+    RenewedSecret, RotationPlan, RotationPlanStep, RotationProgress, RotationReport, RotationStep,
+};
+pub use sending::SendVerdict;
 pub use signer::{SignOptions, SignRequest, SignedRequest, Signer};
 pub use stream::StreamMonitor;
+pub use tokens::{
+    JwksOptions, MintOptions, MintedToken, TokenClaims, TokenKeyRing, TokenRequest, TokenScope,
+    TokenVerifyOptions, VerifiedToken,
+};

@@ -1,9 +1,10 @@
 //! The request path of the facade's `engine.fetch`: the same core calls as
-//! `begin`/`complete`/`abandon`, but the attempts stay in the engine under a number, so a
-//! request creates no wrapped JS object (and no finalizer) per attempt, and one call both
-//! judges a response and says whether it is an event stream to watch.
+//! `begin`/`complete`/`abandon`, shaped for the hot path. The attempt stays in the engine under
+//! a number the facade picks (no wrapped JS object, no finalizer per attempt); `sendBegin`
+//! returns just the `Authorization` value, and `sendComplete` returns `null` for the common
+//! outcome (hand the response over as it is), so a plain request builds no JS object at all.
 
-use napi::bindgen_prelude::{Uint8Array, Unknown};
+use napi::bindgen_prelude::{Either, Uint8Array, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 use twinkey::engine::RELEVANT_HEADERS;
@@ -12,49 +13,45 @@ use twinkey::stream::{StreamKind, is_event_stream};
 use crate::engine::NativeEngine;
 use crate::errors::OrThrow;
 
-/// An attempt of `engine.fetch`, kept by the engine under `id` until it is completed or
-/// abandoned.
-#[napi(object, object_from_js = false)]
-pub struct Sending {
-    /// The number to pass to `sendComplete` / `sendAbandon`.
-    pub id: u32,
-    /// The `Authorization` header value to send (`Bearer <secret>`): for the transport only.
-    pub authorization: String,
-}
-
-/// What to do with an `engine.fetch` attempt's response (`sendComplete`).
+/// What to do with an `engine.fetch` attempt's response, when it is not handed over as it is
+/// (`sendComplete`).
 #[napi(object, object_from_js = false)]
 pub struct SendVerdict<'env> {
-    /// As `Verdict.kind`.
-    #[napi(ts_type = "'accept' | 'replay' | 'fail' | 'need_body'")]
+    /// `replay`: send the same request once more with `authorization` (the attempt keeps its
+    /// number); `fail`: throw `error`; `need_body`: call `sendComplete` again with the body.
+    #[napi(ts_type = "'replay' | 'fail' | 'need_body'")]
     pub kind: String,
-    /// `accept`: the delay the service asked for, in milliseconds.
-    pub retry_after_ms: Option<f64>,
-    /// `replay`: the attempt to send.
-    pub next: Option<Sending>,
+    /// `replay`: the `Authorization` value to send (`Bearer <secret>`): for the transport only.
+    pub authorization: Option<String>,
     /// `fail`: the error to throw (a `TwinkeyError`).
     pub error: Option<Unknown<'env>>,
-    /// For an event stream: the stream kind to watch once accepted (`new StreamMonitor(stream)`).
-    #[napi(ts_type = "'auto' | 'chat_completions' | 'responses'")]
-    pub stream: Option<String>,
 }
 
 #[napi]
 impl NativeEngine {
-    /// `engine.fetch`: hands out the secret for a new attempt, kept under a number; throws
-    /// `NoUsableSecretError` (send nothing).
+    /// `engine.fetch`: hands out the secret for a new attempt, kept under `id` (a number the
+    /// caller picks, unique among its attempts in flight); returns the `Authorization` value to
+    /// send. Throws `NoUsableSecretError` (send nothing), or `INVALID_ATTEMPT` when `id` is
+    /// taken.
     #[napi]
-    pub fn send_begin(&self, env: Env) -> Result<Sending> {
+    pub fn send_begin(&self, env: Env, id: u32) -> Result<String> {
+        if self.sending.borrow().contains_key(&id) {
+            return Err(twinkey::Error::InvalidAttempt {
+                reason: format!("attempt {id} is already in flight"),
+            })
+            .or_throw(&env);
+        }
         let attempt = self.engine.begin();
         self.flush(&env);
-        Ok(self.keep(attempt.or_throw(&env)?))
+        Ok(self.keep(id, attempt.or_throw(&env)?))
     }
 
     /// `engine.fetch`: judges the response of attempt `id` to a request for `url`. `values`
     /// holds the response's values of `RELEVANT_HEADERS`, in that order (`null` when absent);
-    /// `contentType` its `Content-Type`, so an accepted event stream comes with the kind of
-    /// stream to watch.
-    #[napi]
+    /// `contentType` its `Content-Type`; `body` only after a `need_body` verdict. Returns `null`
+    /// to hand the response over as it is, a stream kind (`auto`, `chat_completions`,
+    /// `responses`) to hand it over watched by `new StreamMonitor(kind)`, or a `SendVerdict`.
+    #[napi(ts_return_type = "null | 'auto' | 'chat_completions' | 'responses' | SendVerdict")]
     #[allow(clippy::too_many_arguments)]
     pub fn send_complete<'env>(
         &self,
@@ -65,7 +62,7 @@ impl NativeEngine {
         values: Vec<Option<String>>,
         content_type: Option<String>,
         body: Option<Uint8Array>,
-    ) -> Result<SendVerdict<'env>> {
+    ) -> Result<Option<Either<String, SendVerdict<'env>>>> {
         let attempt = self.take(env, id)?;
         let headers = RELEVANT_HEADERS
             .iter()
@@ -77,16 +74,16 @@ impl NativeEngine {
             self.sending.borrow_mut().insert(id, attempt);
         }
         let judged = judged?;
-        let stream = content_type
-            .filter(|ct| is_event_stream(ct))
-            .map(|_| StreamKind::for_path(&url).as_str().to_string());
-        Ok(SendVerdict {
+        if judged.kind == "accept" {
+            return Ok(content_type
+                .filter(|ct| is_event_stream(ct))
+                .map(|_| Either::A(StreamKind::for_path(&url).as_str().to_string())));
+        }
+        Ok(Some(Either::B(SendVerdict {
             kind: judged.kind.to_string(),
-            retry_after_ms: judged.retry_after_ms,
-            next: judged.next.map(|next| self.keep(next)),
+            authorization: judged.next.map(|next| self.keep(id, next)),
             error: judged.error,
-            stream,
-        })
+        })))
     }
 
     /// `engine.fetch`: ends attempt `id`, which got no response.
@@ -98,13 +95,12 @@ impl NativeEngine {
         r.or_throw(&env)
     }
 
-    /// Keeps an `engine.fetch` attempt until it is completed or abandoned.
-    fn keep(&self, attempt: twinkey::Attempt) -> Sending {
-        let id = self.next_id.get();
-        self.next_id.set(id.wrapping_add(1));
+    /// Keeps an `engine.fetch` attempt under `id` until it is completed or abandoned; its
+    /// `Authorization` value.
+    fn keep(&self, id: u32, attempt: twinkey::Attempt) -> String {
         let authorization = attempt.authorization();
         self.sending.borrow_mut().insert(id, attempt);
-        Sending { id, authorization }
+        authorization
     }
 
     /// Removes an `engine.fetch` attempt (`INVALID_ATTEMPT` when there is none under `id`).

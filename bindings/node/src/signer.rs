@@ -54,7 +54,7 @@ pub struct SignedRequest {
 /// (a session token only by its length) and the key's fingerprint, never key material.
 #[napi]
 pub struct Signer {
-    inner: twinkey::Signer,
+    pub(crate) inner: twinkey::Signer,
 }
 
 #[napi]

@@ -8,7 +8,9 @@ import { twinkeyBin } from './paths.mjs'
 
 /**
  * A running emulator: `baseURL` (OpenAI-compatible), `admin` helpers, `keyFile` (the key with
- * both secret values, written by `--init`), `keyId`; `stop()` ends it.
+ * both secret values, written by `--init`), `keyId`; for the control plane `controlPlane` (its
+ * endpoint), `ociConfig` (an OCI config whose DEFAULT profile the control plane accepts) and
+ * `tenancy` (the root compartment); `dir` (the `--init` directory); `stop()` ends it.
  */
 export async function startEmulator(extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'twinkey-node-test-'))
@@ -40,6 +42,10 @@ export async function startEmulator(extraArgs = []) {
     baseURL: info.base_url,
     keyFile: info.key_file,
     keyId,
+    controlPlane: info.control_plane,
+    ociConfig: info.oci_config,
+    tenancy: info.tenancy,
+    dir,
     admin: {
       /** A new key (both secrets ACTIVE), as a document with its secret values. */
       newKey: () => call('POST', '/keys', {}),

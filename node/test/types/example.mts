@@ -3,19 +3,35 @@
 import { on } from 'node:events'
 import OpenAI from 'openai'
 import {
+  Admission,
   ApiKey,
+  ControlPlane,
   Engine,
   ManualClock,
   NoUsableSecretError,
+  RELAY_ERROR_HEADER,
+  RelayGate,
+  RotationError,
+  ServiceError,
   Signer,
   StreamInterruptedError,
+  TokenError,
+  TokenKeyRing,
   TwinkeyError,
   findTwinkeyError,
   signedFetch,
+  type ApiKeyDocument,
+  type ApiKeyPage,
   type EngineEvent,
   type EngineStatus,
   type Fetch,
+  type MintedToken,
+  type RotationPlan,
+  type RotationProgress,
+  type RotationReport,
+  type TokenClaims,
   type Verdict,
+  type VerifiedToken,
 } from 'twinkey'
 
 const key: ApiKey = await ApiKey.load('key.json')
@@ -87,3 +103,68 @@ const iam: Fetch = signer.fetch
 const iamClient = new OpenAI({ baseURL: 'https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1', apiKey: 'unused', fetch: iam })
 const custom: Fetch = signedFetch(Signer.fromPem('t/u/f', process.env.OCI_KEY_PEM ?? ''), { fetch: globalThis.fetch, dateHeader: 'date' })
 console.log(names, iamClient.baseURL, typeof custom)
+
+// The control plane (the eight operations) and the rotation.
+const cp = new ControlPlane(signer, { endpoint: 'http://127.0.0.1:8080' })
+const created = await cp.create({
+  displayName: 'app',
+  compartmentId: 'ocid1.compartment.oc1..x',
+  keyDetails: [{ keyName: 'key-one' }, { keyName: 'key-two', timeExpiry: '2027-01-01T00:00:00Z' }],
+})
+const fresh: ApiKey = created.key
+const doc: ApiKeyDocument = created.data
+console.log(doc.id, doc.keys[0]?.keyMask, created.etag, created.opcRequestId, created.attempts, cp.endpoint, cp.region)
+const id = doc.id ?? ''
+const got = await cp.get(id, { opcRequestId: 'abc' })
+await cp.update(id, { displayName: 'renamed', freeformTags: { team: 'a' } }, { ifMatch: got.etag ?? '' })
+await cp.setState(id, 'key-two', 'INACTIVE', { retries: false })
+const renewed = await cp.renew(id, 'key-two', { until: Date.now() + 86_400_000, retryToken: 'token' })
+console.log(renewed.key.toJsonExposingSecrets().length, fresh.secretNames)
+await cp.changeCompartment(id, 'ocid1.compartment.oc1..y')
+const page: ApiKeyPage = await cp.list({ compartmentId: 'ocid1.compartment.oc1..x', limit: 10, sortBy: 'timeCreated', sortOrder: 'DESC' })
+console.log(page.items.length, page.nextPage ?? 'last page')
+for await (const p of cp.listPages({ compartmentId: 'ocid1.compartment.oc1..x' })) console.log(p.items.map((k) => k.displayName))
+const all: ApiKeyDocument[] = await cp.listAll({ compartmentId: 'ocid1.compartment.oc1..x' })
+const deleted = await cp.delete(id)
+console.log(all.length, deleted.status)
+try {
+  const plan: RotationPlan = await cp.rotate(id, { dryRun: true, stateFile: 'rotate.json' })
+  console.log(plan.problems, plan.steps.map((s) => s.description ?? s.note))
+  const report: RotationReport = await cp.rotate(id, {
+    engine,
+    keyFile: 'key.json',
+    secretOut: 'key.new.json',
+    revoke: true,
+    renewOld: true,
+    inferenceUrl: 'http://127.0.0.1:8080/openai/v1',
+    probeModel: 'openai.gpt-oss-120b',
+    probeTimeoutMs: 60_000,
+    onProgress: (p: RotationProgress) => console.log(p.kind, p.step ?? '', p.action ?? ''),
+  })
+  console.log(report.standby, report.steps.map((s) => `${s.step}:${s.action}`), report.renewed[0]?.fingerprint)
+} catch (error) {
+  if (error instanceof RotationError) console.log(error.code)
+  else if (error instanceof ServiceError) console.log(error.status, error.ociCode, error.requestId)
+}
+
+// Server tokens: the app's server mints, a Node relay admits.
+const ring = TokenKeyRing.generate('EdDSA', 'ed-2026-01')
+const stored: string = ring.toJson({ private: true })
+const same2 = TokenKeyRing.fromJson(stored)
+same2.setSigningKid('ed-2026-01')
+console.log(ring.kids, ring.signingKid, JSON.stringify(ring), same2.remove('none'))
+const minted: MintedToken = ring.mint(
+  { subject: 'user-42', scope: { models: ['openai.gpt-oss-120b'], endpoints: ['chat.completions'], max_output_tokens: 512, max_requests: 50 }, ttlSeconds: 600 },
+  { now: Date.now() },
+)
+const verified: VerifiedToken = ring.verify(minted.token, { audience: 'twinkey-relay', leewaySeconds: 30 })
+const claims: TokenClaims = verified.claims
+console.log(verified.kid, verified.alg, claims.exp, claims.twk.max_requests)
+const gate = new RelayGate(ring.toJson(), { audience: 'twinkey-relay' })
+try {
+  const admitted: Admission = gate.admit({ method: 'POST', path: '/v1/chat/completions', authorization: `Bearer ${minted.token}`, body: '{}' })
+  console.log(admitted.upstreamPath, admitted.body?.length, admitted.remaining, admitted.toJSON())
+  gate.release(admitted)
+} catch (error) {
+  if (error instanceof TokenError) console.log(RELAY_ERROR_HEADER, error.code, error.status ?? 500, error.reply ?? '')
+}
