@@ -129,6 +129,29 @@ def clean_faults(emulator: Emulator) -> Iterator[Emulator]:
         emulator.clear_faults()
 
 
+@pytest.fixture(scope="session")
+def oci_signer(emulator: Emulator) -> twinkey.Signer:
+    """The principal `twinkey emulate --init` wrote (DIR/oci/config, profile DEFAULT)."""
+    return twinkey.Signer.from_config(emulator.info["oci_config"], emulator.info["oci_profile"])
+
+
+@pytest.fixture(scope="session")
+def control_plane(emulator: Emulator, oci_signer: twinkey.Signer) -> twinkey.ControlPlane:
+    return twinkey.ControlPlane(oci_signer, endpoint=emulator.info["control_plane"])
+
+
+@pytest.fixture(scope="session")
+def async_control_plane(emulator: Emulator, oci_signer: twinkey.Signer) -> twinkey.AsyncControlPlane:
+    return twinkey.AsyncControlPlane(oci_signer, endpoint=emulator.info["control_plane"])
+
+
+@pytest.fixture(scope="session")
+def tenancy(emulator: Emulator) -> str:
+    """The tenancy of the emulator's principal: its root compartment."""
+    value: str = emulator.info["tenancy"]
+    return value
+
+
 TEST_KEY = load("signing", "keys.json")["keys"]["rsa2048-pkcs1"]
 TEST_KEY_ID = (
     "ocid1.tenancy.oc1..aaaaaaaatwinkeytesttenancy/ocid1.user.oc1..aaaaaaaatwinkeytestuser/"

@@ -2,10 +2,12 @@
 
     python run_readme_quickstart.py --python VENV/bin/python --emulator target/debug/twinkey
 
-The first ```python block under "## Python quick start" is run by the given interpreter (a
-fresh venv with the wheel and openai installed) in a temporary directory where the emulator
-wrote `.twinkey-emulator/key.json`; `TWINKEY_EMULATOR` points it at the emulator's port.
-Exits non-zero unless the quick start ran, both requests were answered and it failed over.
+The ```python blocks under "## Python quick start", joined in order (the later ones continue
+the first), are run by the given interpreter (a fresh venv with the wheel and openai installed)
+in a temporary directory where the emulator wrote `.twinkey-emulator/` (key.json and an OCI
+config for its control plane); `TWINKEY_EMULATOR` points it at the emulator's port. Exits
+non-zero unless the quick start ran, it failed over, the rotation finished and no secret value
+(old or renewed) was printed.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ def quickstart_code() -> str:
     section = readme.split("## Python quick start", 1)
     if len(section) != 2:
         sys.exit("README.md has no '## Python quick start' section")
-    match = re.search(r"```python\n(.*?)```", section[1], re.S)
-    if not match:
+    body = re.split(r"^## ", section[1], maxsplit=1, flags=re.M)[0]
+    blocks = re.findall(r"```python\n(.*?)```", body, re.S)
+    if not blocks:
         sys.exit("the Python quick start has no ```python block")
-    return match.group(1)
+    return "\n".join(blocks)
 
 
 def main() -> int:
@@ -60,8 +63,10 @@ def main() -> int:
             run = subprocess.run(
                 [args.python, "-c", code], cwd=tmp, env=env, capture_output=True, text=True, timeout=120
             )
-            doc = json.loads(Path(tmp, ".twinkey-emulator", "key.json").read_text())
-            values = [k["key"] for k in doc["keys"]]
+            values: list[str] = []
+            for doc_path in (Path(tmp, ".twinkey-emulator", "key.json"), Path(tmp, "renewed.json")):
+                if doc_path.exists():
+                    values += [k["key"] for k in json.loads(doc_path.read_text())["keys"] if k.get("key")]
         finally:
             emulator.terminate()
             emulator.wait(timeout=10)
@@ -70,6 +75,7 @@ def main() -> int:
     checks = {
         "exit status 0": run.returncode == 0,
         "a fail-over event was printed": "failed_over" in run.stdout,
+        "the rotation finished": "rotation done" in run.stdout,
         "no secret value printed": not any(v in run.stdout + run.stderr for v in values),
     }
     for what, ok in checks.items():

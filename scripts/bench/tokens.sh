@@ -26,6 +26,11 @@ cargo build --locked -p twinkey-cli
 cargo bench --locked -p twinkey --bench tokens --no-run
 cargo build --locked --release -p twinkey-client --features relay --example relay_latency
 bindings/wasm/build.sh web
+# The Python binding (release wheel, built once by prepare.sh) in the PyJWT venv, so
+# bench_pyjwt.py measures twinkey's TokenKeyRing next to PyJWT in the same process.
+python/tools/prepare.sh openai3
+"$TOKENS_VENV/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+  "$(ls "$CARGO_TARGET_DIR"/python-wheels/twinkey-*.whl)"
 bin="$CARGO_TARGET_DIR/debug/twinkey"
 
 step "tokens for the peers (same claims shape as the criterion bench, valid for a day)"

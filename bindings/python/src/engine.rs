@@ -239,7 +239,7 @@ struct Subscription {
 /// The two-secret fail-over engine for one key. Thread-safe; share one per key.
 #[pyclass(module = "twinkey._native", name = "Engine", frozen)]
 pub struct PyEngine {
-    engine: Engine,
+    pub(crate) engine: Engine,
     subscriptions: Mutex<HashMap<u64, Subscription>>,
     next_subscription: AtomicU64,
 }

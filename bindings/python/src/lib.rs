@@ -1,31 +1,58 @@
 //! `twinkey._native`: the PyO3 binding of the twinkey core, wrapped by the pure-Python
 //! package `twinkey` (python/src/twinkey).
 //!
-//! The binding converts types, does the little I/O the core needs (reading key and config
-//! files) and maps errors; every decision stays in the core. Classes are `frozen` handles over
-//! shared core state, safe to use from any thread; signing and file loading release the GIL.
-//! Secrets never appear in `repr`, `str`, exceptions or logs, and refuse to be pickled.
+//! The binding converts types, does the I/O the core leaves to it (reading key and config
+//! files; the control plane and the rotation through `twinkey-client` on one tokio runtime)
+//! and maps errors; every decision stays in the core. Classes are `frozen` handles over shared
+//! core state, safe to use from any thread; signing, token minting and verification, file
+//! loading and blocking network calls release the GIL. Secrets and token signing keys never
+//! appear in `repr`, `str`, exceptions or logs, and refuse to be pickled.
 
+mod control;
+mod control_args;
+mod control_async;
+mod control_reply;
 mod engine;
 mod errors;
 mod event;
+mod gate;
 mod hygiene;
 mod key;
 mod logging;
+mod pages;
+mod pyjson;
+mod rotation;
+mod rotation_report;
+mod runtime;
 mod signer;
 mod status;
 mod stream;
 mod time;
+mod tokens;
 
 /// The native half of the `twinkey` package (import from `twinkey` instead).
 #[pyo3::pymodule]
 mod _native {
     #[pymodule_export]
+    use crate::control::PyControlPlane;
+    #[pymodule_export]
+    use crate::control_async::PyAsyncControlPlane;
+    #[pymodule_export]
+    use crate::control_reply::{PyKeyResponse, PyListPage, PyUnitResponse};
+    #[pymodule_export]
     use crate::engine::{PyAttempt, PyEngine, PyVerdict};
     #[pymodule_export]
     use crate::event::PyEvent;
     #[pymodule_export]
+    use crate::gate::{PyAdmission, PyRelayGate};
+    #[pymodule_export]
     use crate::key::{PyApiKey, PySecret};
+    #[pymodule_export]
+    use crate::pages::{PyAsyncPageIterator, PyPageIterator};
+    #[pymodule_export]
+    use crate::rotation::{rotate, rotate_async};
+    #[pymodule_export]
+    use crate::rotation_report::{PyRotationPlan, PyRotationProgress, PyRotationReport};
     #[pymodule_export]
     use crate::signer::{PySignedRequest, PySigner, PySigningPlan, signing_plan};
     #[pymodule_export]
@@ -34,6 +61,8 @@ mod _native {
     use crate::stream::PyStreamMonitor;
     #[pymodule_export]
     use crate::time::PyManualClock;
+    #[pymodule_export]
+    use crate::tokens::PyTokenKeyRing;
 
     /// The version of the core this module was built from.
     #[pymodule_export]

@@ -214,7 +214,7 @@ pub fn signing_plan(
 /// An OCI request signer: one RSA private key (parsed once) and its keyId.
 #[pyclass(module = "twinkey._native", name = "Signer", frozen)]
 pub struct PySigner {
-    inner: Signer,
+    pub(crate) inner: Signer,
 }
 
 impl PySigner {

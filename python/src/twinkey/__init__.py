@@ -6,8 +6,15 @@ secret once on the other, cools the rejected secret down and probes it again lat
 the openai SDK with :func:`twinkey.openai.client` (or an :class:`Httpx2Auth` / :class:`HttpxAuth`
 on your own client). Every decision is made by the Rust core; this package moves the facts.
 
-Secrets never appear in ``repr``, ``str``, exceptions, tracebacks or logs, and objects that hold
-one refuse to be pickled. Events are logged to ``logging.getLogger("twinkey")``.
+The API-key control plane (:class:`ControlPlane`, :class:`AsyncControlPlane`: the eight
+operations, OCI-signed and retried) and the zero-downtime rotation (:func:`rotate`,
+:func:`rotate_async`) run in Rust too (``twinkey-client``); see :mod:`twinkey.control`. A server
+that hands short-lived server tokens to browser tooling mints and verifies them with a
+:class:`TokenKeyRing`, and can admit relayed requests with a :class:`RelayGate`.
+
+Secrets and token signing keys never appear in ``repr``, ``str``, exceptions, tracebacks or
+logs, and objects that hold one refuse to be pickled. Events and rotation progress are logged to
+``logging.getLogger("twinkey")``.
 """
 
 from __future__ import annotations
@@ -19,20 +26,35 @@ from typing import TYPE_CHECKING, Any
 from . import errors
 from ._native import (
     CORE_VERSION,
+    Admission,
     ApiKey,
+    AsyncControlPlane,
+    AsyncPageIterator,
     Attempt,
+    ControlPlane,
     Counters,
     Engine,
     EngineStatus,
     Event,
+    KeyResponse,
+    ListPage,
     ManualClock,
+    PageIterator,
+    RelayGate,
+    RotationPlan,
+    RotationProgress,
+    RotationReport,
     Secret,
     SecretStatus,
     SignedRequest,
     Signer,
     SigningPlan,
     StreamMonitor,
+    TokenKeyRing,
+    UnitResponse,
     Verdict,
+    rotate,
+    rotate_async,
     signing_plan,
 )
 from .errors import (
@@ -66,8 +88,12 @@ logging.getLogger("twinkey").addHandler(logging.NullHandler())
 
 __all__ = [
     "CORE_VERSION",
+    "Admission",
     "ApiKey",
+    "AsyncControlPlane",
+    "AsyncPageIterator",
     "Attempt",
+    "ControlPlane",
     "Counters",
     "Engine",
     "EngineError",
@@ -75,9 +101,16 @@ __all__ = [
     "Event",
     "InvalidRequestError",
     "KeyDocumentError",
+    "KeyResponse",
+    "ListPage",
     "ManualClock",
     "NoUsableSecretError",
+    "PageIterator",
+    "RelayGate",
     "RotationError",
+    "RotationPlan",
+    "RotationProgress",
+    "RotationReport",
     "Secret",
     "SecretError",
     "SecretStatus",
@@ -89,12 +122,16 @@ __all__ = [
     "StreamInterruptedError",
     "StreamMonitor",
     "TokenError",
+    "TokenKeyRing",
     "TransportError",
     "TwinkeyError",
+    "UnitResponse",
     "UnusableSecret",
     "Verdict",
     "__version__",
     "errors",
+    "rotate",
+    "rotate_async",
     "signing_plan",
 ]
 

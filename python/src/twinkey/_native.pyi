@@ -2,29 +2,44 @@
 
 import datetime
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Literal, final
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any, Literal, final, overload
 
-from typing_extensions import Self, TypeAlias
+from typing_extensions import NotRequired, Self, TypeAlias, TypedDict
 
 from .errors import TwinkeyError
 
 __all__ = [
     "CORE_VERSION",
+    "Admission",
     "ApiKey",
+    "AsyncControlPlane",
+    "AsyncPageIterator",
     "Attempt",
+    "ControlPlane",
     "Counters",
     "Engine",
     "EngineStatus",
     "Event",
+    "KeyResponse",
+    "ListPage",
     "ManualClock",
+    "PageIterator",
+    "RelayGate",
+    "RotationPlan",
+    "RotationProgress",
+    "RotationReport",
     "Secret",
     "SecretStatus",
     "SignedRequest",
     "Signer",
     "SigningPlan",
     "StreamMonitor",
+    "TokenKeyRing",
+    "UnitResponse",
     "Verdict",
+    "rotate",
+    "rotate_async",
     "signing_plan",
 ]
 
@@ -387,3 +402,507 @@ class Signer:
     def __reduce_ex__(self, protocol: Any, /) -> None: ...  # type: ignore[override]
     def __copy__(self) -> Self: ...
     def __deepcopy__(self, memo: Any, /) -> Self: ...
+
+# --- The API-key control plane (twinkey-client, on twinkey's I/O runtime) -------------------
+
+_Tags: TypeAlias = Mapping[str, str]
+_DefinedTags: TypeAlias = Mapping[str, Mapping[str, Any]]
+_SortOrder: TypeAlias = Literal["ASC", "DESC"]
+_SortBy: TypeAlias = Literal["displayName", "timeCreated"]
+
+@final
+class KeyResponse:
+    @property
+    def key(self) -> ApiKey: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def opc_request_id(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    def __reduce__(self) -> None: ...  # type: ignore[override]
+    def __reduce_ex__(self, protocol: Any, /) -> None: ...  # type: ignore[override]
+
+@final
+class UnitResponse:
+    @property
+    def status(self) -> int: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def opc_request_id(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+
+@final
+class ListPage:
+    @property
+    def items(self) -> list[ApiKey]: ...
+    @property
+    def next_page(self) -> str | None: ...
+    @property
+    def opc_request_id(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[ApiKey]: ...
+
+@final
+class PageIterator:
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> ListPage: ...
+
+@final
+class AsyncPageIterator:
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> Awaitable[ListPage]: ...
+
+@final
+class ControlPlane:
+    def __new__(cls, signer: Signer, endpoint: str | None = None, region: str | None = None) -> Self: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def region(self) -> str | None: ...
+    def create(
+        self,
+        compartment_id: str,
+        display_name: str,
+        *,
+        key_names: tuple[str, str] = ("key-one", "key-two"),
+        time_expiry: _Time | None = None,
+        description: str | None = None,
+        freeform_tags: _Tags | None = None,
+        defined_tags: _DefinedTags | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> KeyResponse: ...
+    def get(self, id: str, *, opc_request_id: str | None = None, retries: bool = True) -> KeyResponse: ...
+    def list(
+        self,
+        compartment_id: str,
+        *,
+        lifecycle_state: str | None = None,
+        display_name: str | None = None,
+        id: str | None = None,
+        limit: int | None = None,
+        page: str | None = None,
+        sort_order: _SortOrder | None = None,
+        sort_by: _SortBy | None = None,
+        opc_request_id: str | None = None,
+        retries: bool = True,
+    ) -> ListPage: ...
+    def list_all(
+        self,
+        compartment_id: str,
+        *,
+        lifecycle_state: str | None = None,
+        display_name: str | None = None,
+        id: str | None = None,
+        limit: int | None = None,
+        sort_order: _SortOrder | None = None,
+        sort_by: _SortBy | None = None,
+    ) -> PageIterator: ...
+    def update(
+        self,
+        id: str,
+        *,
+        display_name: str | None = None,
+        description: str | None = None,
+        freeform_tags: _Tags | None = None,
+        defined_tags: _DefinedTags | None = None,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retries: bool = True,
+    ) -> KeyResponse: ...
+    def delete(
+        self, id: str, *, if_match: str | None = None, opc_request_id: str | None = None, retries: bool = True
+    ) -> UnitResponse: ...
+    def set_state(
+        self,
+        id: str,
+        key_name: str,
+        state: str,
+        *,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> KeyResponse: ...
+    def renew(
+        self,
+        id: str,
+        key_name: str,
+        *,
+        time_expiry: _Time | None = None,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> KeyResponse: ...
+    def change_compartment(
+        self,
+        id: str,
+        compartment_id: str,
+        *,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> UnitResponse: ...
+    def __reduce__(self) -> None: ...  # type: ignore[override]
+    def __reduce_ex__(self, protocol: Any, /) -> None: ...  # type: ignore[override]
+
+@final
+class AsyncControlPlane:
+    def __new__(cls, signer: Signer, endpoint: str | None = None, region: str | None = None) -> Self: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def region(self) -> str | None: ...
+    def create(
+        self,
+        compartment_id: str,
+        display_name: str,
+        *,
+        key_names: tuple[str, str] = ("key-one", "key-two"),
+        time_expiry: _Time | None = None,
+        description: str | None = None,
+        freeform_tags: _Tags | None = None,
+        defined_tags: _DefinedTags | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> Awaitable[KeyResponse]: ...
+    def get(
+        self, id: str, *, opc_request_id: str | None = None, retries: bool = True
+    ) -> Awaitable[KeyResponse]: ...
+    def list(
+        self,
+        compartment_id: str,
+        *,
+        lifecycle_state: str | None = None,
+        display_name: str | None = None,
+        id: str | None = None,
+        limit: int | None = None,
+        page: str | None = None,
+        sort_order: _SortOrder | None = None,
+        sort_by: _SortBy | None = None,
+        opc_request_id: str | None = None,
+        retries: bool = True,
+    ) -> Awaitable[ListPage]: ...
+    def list_all(
+        self,
+        compartment_id: str,
+        *,
+        lifecycle_state: str | None = None,
+        display_name: str | None = None,
+        id: str | None = None,
+        limit: int | None = None,
+        sort_order: _SortOrder | None = None,
+        sort_by: _SortBy | None = None,
+    ) -> AsyncPageIterator: ...
+    def update(
+        self,
+        id: str,
+        *,
+        display_name: str | None = None,
+        description: str | None = None,
+        freeform_tags: _Tags | None = None,
+        defined_tags: _DefinedTags | None = None,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retries: bool = True,
+    ) -> Awaitable[KeyResponse]: ...
+    def delete(
+        self, id: str, *, if_match: str | None = None, opc_request_id: str | None = None, retries: bool = True
+    ) -> Awaitable[UnitResponse]: ...
+    def set_state(
+        self,
+        id: str,
+        key_name: str,
+        state: str,
+        *,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> Awaitable[KeyResponse]: ...
+    def renew(
+        self,
+        id: str,
+        key_name: str,
+        *,
+        time_expiry: _Time | None = None,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> Awaitable[KeyResponse]: ...
+    def change_compartment(
+        self,
+        id: str,
+        compartment_id: str,
+        *,
+        if_match: str | None = None,
+        opc_request_id: str | None = None,
+        retry_token: str | None = None,
+        retries: bool = True,
+    ) -> Awaitable[UnitResponse]: ...
+    def __reduce__(self) -> None: ...  # type: ignore[override]
+    def __reduce_ex__(self, protocol: Any, /) -> None: ...  # type: ignore[override]
+
+# --- Rotation (twinkey-client's RotationRunner) ---------------------------------------------
+
+_ProgressKind: TypeAlias = Literal[
+    "started", "skipped", "acting", "waiting", "secret_written", "finished", "done"
+]
+_Step: TypeAlias = Literal[
+    "prepare_standby", "verify_standby", "switch", "retire_old", "renew_old", "park_old"
+]
+
+class _StepRecord(TypedDict):
+    step: _Step
+    number: int
+    action: str
+    secret: str | None
+    at: str
+    fingerprint: str | None
+    note: str | None
+
+class _PlannedStep(TypedDict):
+    step: _Step
+    number: int
+    title: str
+    action: str | None
+    secret: str | None
+    description: str | None
+    note: str | None
+
+@final
+class RotationProgress:
+    @property
+    def kind(self) -> _ProgressKind: ...
+    @property
+    def step(self) -> _Step | None: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def secret(self) -> str | None: ...
+    @property
+    def fingerprint(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def attempt(self) -> int | None: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def path(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RotationReport:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def old(self) -> str: ...
+    @property
+    def standby(self) -> str: ...
+    @property
+    def resumed(self) -> bool: ...
+    @property
+    def steps(self) -> list[_StepRecord]: ...
+    @property
+    def renewed(self) -> list[tuple[str, str]]: ...
+    @property
+    def secret_out(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RotationPlan:
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def old(self) -> str: ...
+    @property
+    def standby(self) -> str: ...
+    @property
+    def resumed(self) -> bool: ...
+    @property
+    def steps(self) -> list[_PlannedStep]: ...
+    @property
+    def problems(self) -> list[str]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+_Path: TypeAlias = str | os.PathLike[str]
+_OnProgress: TypeAlias = Callable[[RotationProgress], object]
+
+@overload
+def rotate(
+    control_plane: ControlPlane | AsyncControlPlane,
+    key_id: str,
+    *,
+    standby: str | None = None,
+    revoke: bool = False,
+    renew_old: bool = False,
+    dry_run: Literal[False] = False,
+    state_file: _Path | None = None,
+    key_file: _Path | None = None,
+    secret_out: _Path | None = None,
+    inference_url: str | None = None,
+    probe_model: str | None = None,
+    probe: bool = True,
+    probe_timeout: float = 120.0,
+    engine: Engine | None = None,
+    on_progress: _OnProgress | None = None,
+) -> RotationReport: ...
+@overload
+def rotate(
+    control_plane: ControlPlane | AsyncControlPlane,
+    key_id: str,
+    *,
+    standby: str | None = None,
+    revoke: bool = False,
+    renew_old: bool = False,
+    dry_run: Literal[True],
+    state_file: _Path | None = None,
+    key_file: _Path | None = None,
+    secret_out: _Path | None = None,
+    inference_url: str | None = None,
+    probe_model: str | None = None,
+    probe: bool = True,
+    probe_timeout: float = 120.0,
+    engine: Engine | None = None,
+    on_progress: _OnProgress | None = None,
+) -> RotationPlan: ...
+@overload
+def rotate_async(
+    control_plane: ControlPlane | AsyncControlPlane,
+    key_id: str,
+    *,
+    standby: str | None = None,
+    revoke: bool = False,
+    renew_old: bool = False,
+    dry_run: Literal[False] = False,
+    state_file: _Path | None = None,
+    key_file: _Path | None = None,
+    secret_out: _Path | None = None,
+    inference_url: str | None = None,
+    probe_model: str | None = None,
+    probe: bool = True,
+    probe_timeout: float = 120.0,
+    engine: Engine | None = None,
+    on_progress: _OnProgress | None = None,
+) -> Awaitable[RotationReport]: ...
+@overload
+def rotate_async(
+    control_plane: ControlPlane | AsyncControlPlane,
+    key_id: str,
+    *,
+    standby: str | None = None,
+    revoke: bool = False,
+    renew_old: bool = False,
+    dry_run: Literal[True],
+    state_file: _Path | None = None,
+    key_file: _Path | None = None,
+    secret_out: _Path | None = None,
+    inference_url: str | None = None,
+    probe_model: str | None = None,
+    probe: bool = True,
+    probe_timeout: float = 120.0,
+    engine: Engine | None = None,
+    on_progress: _OnProgress | None = None,
+) -> Awaitable[RotationPlan]: ...
+
+# --- Server tokens (SPEC section 7) ---------------------------------------------------------
+
+_TokenAlg: TypeAlias = Literal["EdDSA", "HS256"]
+
+class _TokenScope(TypedDict):
+    models: list[str]
+    endpoints: list[str]
+    max_output_tokens: NotRequired[int | None]
+    max_requests: NotRequired[int | None]
+
+class _TokenClaims(TypedDict):
+    iss: str
+    sub: str
+    aud: str | list[str]
+    iat: int
+    nbf: NotRequired[int]
+    exp: int
+    jti: str
+    twk: _TokenScope
+
+class _MintedToken(TypedDict):
+    token: str
+    claims: _TokenClaims
+
+class _VerifiedToken(TypedDict):
+    kid: str
+    alg: _TokenAlg
+    claims: _TokenClaims
+
+@final
+class TokenKeyRing:
+    @staticmethod
+    def from_json(text: str) -> TokenKeyRing: ...
+    @staticmethod
+    def generate(alg: _TokenAlg, kid: str) -> TokenKeyRing: ...
+    @property
+    def kids(self) -> list[str]: ...
+    @property
+    def signing_kid(self) -> str | None: ...
+    def set_signing_kid(self, kid: str) -> None: ...
+    def remove(self, kid: str) -> bool: ...
+    def to_json(self, private: bool = False) -> str: ...
+    def mint(
+        self, request: Mapping[str, Any], *, now: _Time | None = None, random: bytes | None = None
+    ) -> _MintedToken: ...
+    def verify(self, token: str, options: Mapping[str, Any]) -> _VerifiedToken: ...
+    def __reduce__(self) -> None: ...  # type: ignore[override]
+    def __reduce_ex__(self, protocol: Any, /) -> None: ...  # type: ignore[override]
+    def __copy__(self) -> Self: ...
+    def __deepcopy__(self, memo: Any, /) -> Self: ...
+
+@final
+class Admission:
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def upstream_path(self) -> str: ...
+    @property
+    def body(self) -> bytes | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def max_output_tokens(self) -> int | None: ...
+    @property
+    def remaining(self) -> int | None: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def token_id(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class RelayGate:
+    def __new__(cls, ring: TokenKeyRing, options: Mapping[str, Any]) -> Self: ...
+    def replace_keys(self, ring: TokenKeyRing) -> None: ...
+    def admit(
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        body: bytes | str | None = None,
+        *,
+        now: _Time | None = None,
+    ) -> Admission: ...
+    def release(self, admission: Admission) -> None: ...
+    def settle_failure(self, admission: Admission, round_trips: int) -> None: ...

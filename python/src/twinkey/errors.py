@@ -27,9 +27,16 @@ __all__ = [
 
 
 class TwinkeyError(Exception):
-    """Base class of every twinkey error; ``code`` is the stable code."""
+    """Base class of every twinkey error; ``code`` is the stable code.
+
+    A refusal raised by :class:`twinkey.RelayGate` also carries the answer a relay sends:
+    ``http_status`` and ``reply_body`` (OpenAI's error shape, with the code); send the code in
+    the ``x-twinkey-error`` header too. Elsewhere both are ``None``.
+    """
 
     code: str
+    http_status: int | None = None
+    reply_body: str | None = None
 
     def __init__(self, message: str, *, code: str = "TWINKEY_ERROR") -> None:
         super().__init__(message)
