@@ -89,7 +89,7 @@ class ControlPlane {
     return this.#native.delete(id, options)
   }
 
-  /** SetApiKeyState: the state as OCI spells it (activate, deactivate, or revoke: irreversible). */
+  /** SetApiKeyState: the state as OCI spells it (`ACTIVE`, `INACTIVE`, or `REVOKED`: irreversible). */
   setState(id, keyName, state, options) {
     return this.#native.setState(id, keyName, state, options)
   }
@@ -123,8 +123,8 @@ class ControlPlane {
       keyId,
       rest,
       key ?? undefined,
-      engine === undefined ? undefined : nativeOf(engine),
-      onProgress === undefined ? undefined : progressDelivery(onProgress),
+      engine == null ? undefined : nativeOf(engine),
+      onProgress == null ? undefined : progressDelivery(onProgress),
     )
   }
 

@@ -150,7 +150,7 @@ export declare class NativeControlPlane {
   update(id: string, updateDetails: Record<string, any>, options?: CallOptions | undefined | null): Promise<KeyResponse>
   /** DeleteApiKey. */
   delete(id: string, options?: CallOptions | undefined | null): Promise<UnitResponse>
-  /** SetApiKeyState: `state` as OCI spells it (activate, deactivate, or revoke: irreversible). */
+  /** SetApiKeyState: `state` as OCI spells it (`ACTIVE`, `INACTIVE`, or `REVOKED`: irreversible). */
   setState(id: string, keyName: string, state: string, options?: CallOptions | undefined | null): Promise<KeyResponse>
   /**
    * RenewApiKey: a new value (in the answer's `key`, shown once), active and valid until

@@ -230,4 +230,21 @@ describe('controlPlane.rotate against the emulator', () => {
     assert.deepEqual(await states(id2), ['INACTIVE', 'ACTIVE'])
     assert.ok(!existsSync(stateFile))
   })
+  test('no inferenceUrl: the probe goes to the control-plane host (the emulator), engine values, null options', async () => {
+    const { id, key } = await newKey('rotate-no-url')
+    const engine = new Engine(key)
+    const messages = []
+    const report = await cp.rotate(id, {
+      stateFile: join(dir, 'no-url-state.json'),
+      engine,
+      onProgress: (p) => messages.push(JSON.stringify(p)),
+    })
+    assert.equal(report.resumed, false)
+    assert.deepEqual(await states(id), ['INACTIVE', 'ACTIVE'])
+    assert.equal(engine.status().secrets.find((s) => s.preferred)?.name, 'key-two', 'the engine was switched')
+    assert.ok(messages.some((m) => m.includes('HTTP 200')), messages.join(' | '))
+    // null is "not given", like undefined.
+    const plan = await cp.rotate(id, { stateFile: join(dir, 'null-state.json'), key, engine: null, onProgress: null, dryRun: true })
+    assert.ok(Array.isArray(plan.steps))
+  })
 })

@@ -113,7 +113,7 @@ def test_rotation_under_traffic_has_no_failed_request(
         ("retire_old", "deactivate"),
     ]
     assert report.renewed == [] and report.secret_out is None
-    assert engine.current == "key-two"
+    assert [s.name for s in engine.status().secrets if s.preferred] == ["key-two"]  # switched at step 3
     assert states(control_plane, key_id) == {"key-one": "INACTIVE", "key-two": "ACTIVE"}
     assert not state_file.exists()
     kinds = [p.kind for p in progress]
@@ -192,7 +192,7 @@ async def test_async_rotation_renews_the_old_secret_under_traffic(
         "renew_old",
         "park_old",
     ]
-    assert engine.current == "key-two"
+    assert [s.name for s in engine.status().secrets if s.preferred] == ["key-two"]  # switched at step 3
     assert states(control_plane, key_id) == {"key-one": "INACTIVE", "key-two": "ACTIVE"}
     # The renewed value went to the secret-out file only (mode 0600), by fingerprint elsewhere.
     assert report.secret_out == str(secret_out)
@@ -298,3 +298,22 @@ def test_a_callback_cannot_block_on_twinkey_io(
     assert report.standby == "key-two"
     assert len(raised) == 1 and "async API" in str(raised[0])
     assert any("on_progress callback raised" in r.getMessage() for r in caplog.records)
+
+
+def test_the_engine_alone_is_enough_and_the_probe_stays_with_the_emulator(
+    control_plane: twinkey.ControlPlane, tenancy: str, tmp_path: Path
+) -> None:
+    """No key file and no inference URL: the standby is probed with the engine's value, at
+    `<control-plane endpoint>/openai/v1` (never at a public OCI host the profile's region
+    would name)."""
+    key_id, key_file = new_key(control_plane, tenancy, tmp_path, "py-engine-only")
+    engine = twinkey.Engine(twinkey.ApiKey.load(str(key_file)))
+    progress: list[twinkey.RotationProgress] = []
+    report = twinkey.rotate(
+        control_plane, key_id, engine=engine, state_file=tmp_path / "s.json", on_progress=progress.append
+    )
+    assert isinstance(report, twinkey.RotationReport)
+    assert states(control_plane, key_id) == {"key-one": "INACTIVE", "key-two": "ACTIVE"}
+    assert [s.name for s in engine.status().secrets if s.preferred] == ["key-two"]  # switched at step 3
+    probes = [p.message for p in progress if "HTTP 200" in p.message]
+    assert probes, [p.message for p in progress]

@@ -162,7 +162,7 @@ impl NativeControlPlane {
         settle(env, work, |_, r| Ok(UnitResponse::from(r)))
     }
 
-    /// SetApiKeyState: `state` as OCI spells it (activate, deactivate, or revoke: irreversible).
+    /// SetApiKeyState: `state` as OCI spells it (`ACTIVE`, `INACTIVE`, or `REVOKED`: irreversible).
     #[napi(ts_return_type = "Promise<KeyResponse>")]
     pub fn set_state<'env>(
         &self,

@@ -61,30 +61,20 @@ pub struct RotateOptions {
     pub probe_timeout_ms: Option<f64>,
 }
 
-/// `twinkey rotate`'s default state file name for a key.
-fn default_state_file(key_id: &str) -> PathBuf {
-    let tail: Vec<char> = key_id.chars().rev().take(12).collect();
-    let tail: String = tail
-        .into_iter()
-        .rev()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    PathBuf::from(format!(".twinkey-rotate-{tail}.json"))
-}
-
 impl RotateOptions {
     /// The runner's configuration; reads the key file (so: on the runtime, not the JS thread).
     /// `values`: the key with the secret values when no key file is named.
     fn to_config(
         &self,
         key_id: &str,
+        endpoint: &str,
         region: Option<&str>,
         values: Option<ApiKey>,
     ) -> twinkey::Result<RotationConfig> {
-        let state_file = self
-            .state_file
-            .as_ref()
-            .map_or_else(|| default_state_file(key_id), PathBuf::from);
+        let state_file = self.state_file.as_ref().map_or_else(
+            || twinkey::rotation::default_state_file(key_id),
+            PathBuf::from,
+        );
         let mut config = RotationConfig::new(key_id, state_file);
         let probe = self.probe.unwrap_or(true);
         config.options = RotationOptions {
@@ -98,12 +88,10 @@ impl RotateOptions {
             probe,
             ..RotationOptions::default()
         };
-        config.inference_url = match (&self.inference_url, region) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Some(region)) if probe => {
-                twinkey::control::inference_base_for_region(region).ok()
-            }
-            _ => None,
+        config.inference_url = match &self.inference_url {
+            Some(url) => Some(url.clone()),
+            None if probe => twinkey::control::probe_inference_base(Some(endpoint), region)?,
+            None => None,
         };
         config.values = match &self.key_file {
             Some(path) => Some(ApiKey::load(path)?),
@@ -196,13 +184,14 @@ impl NativeControlPlane {
         let options = options.unwrap_or_default();
         let control = self.client.clone();
         let region = self.region.clone();
+        let endpoint = self.client.endpoint().to_string();
         let engine = engine.map(|e| e.engine.clone());
         let values = values
             .map(|k| k.inner.clone())
             .or_else(|| engine.as_ref().map(twinkey::Engine::key));
         let sink = on_progress.map(|f| Arc::new(ProgressSink::new(f)));
         let work = async move {
-            let config = options.to_config(&key_id, region.as_deref(), values)?;
+            let config = options.to_config(&key_id, &endpoint, region.as_deref(), values)?;
             let mut runner = RotationRunner::new(control, config)?;
             if let Some(engine) = engine {
                 runner = runner.with_engine(engine);

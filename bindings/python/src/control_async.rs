@@ -215,7 +215,7 @@ impl PyAsyncControlPlane {
         })
     }
 
-    /// SetApiKeyState: `state` as OCI spells it (activate, deactivate, or revoke for good).
+    /// SetApiKeyState: `state` as OCI spells it (`ACTIVE`, `INACTIVE`, or `REVOKED`: for good).
     #[pyo3(signature = (
         id, key_name, state, *, if_match = None, opc_request_id = None, retry_token = None,
         retries = true

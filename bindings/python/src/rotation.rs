@@ -38,24 +38,13 @@ struct RotateArgs {
     probe_timeout: std::time::Duration,
 }
 
-/// `twinkey rotate`'s default state file name for a key.
-fn default_state_file(key_id: &str) -> PathBuf {
-    let tail: Vec<char> = key_id.chars().rev().take(12).collect();
-    let tail: String = tail
-        .into_iter()
-        .rev()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    PathBuf::from(format!(".twinkey-rotate-{tail}.json"))
-}
-
 impl RotateArgs {
     /// The runner's configuration; reads the key file (so it runs on the I/O runtime).
-    fn config(&self, region: Option<&str>) -> twinkey::Result<RotationConfig> {
+    fn config(&self, endpoint: &str, region: Option<&str>) -> twinkey::Result<RotationConfig> {
         let state_file = self
             .state_file
             .clone()
-            .unwrap_or_else(|| default_state_file(&self.key_id));
+            .unwrap_or_else(|| twinkey::rotation::default_state_file(&self.key_id));
         let mut config = RotationConfig::new(&self.key_id, state_file);
         config.options = RotationOptions {
             standby: self.standby.clone(),
@@ -68,12 +57,10 @@ impl RotateArgs {
             probe: self.probe,
             ..RotationOptions::default()
         };
-        config.inference_url = match (&self.inference_url, region) {
-            (Some(url), _) => Some(url.clone()),
-            (None, Some(region)) if self.probe => {
-                twinkey::control::inference_base_for_region(region).ok()
-            }
-            _ => None,
+        config.inference_url = match &self.inference_url {
+            Some(url) => Some(url.clone()),
+            None if self.probe => twinkey::control::probe_inference_base(Some(endpoint), region)?,
+            None => None,
         };
         config.values = self.key_file.as_ref().map(ApiKey::load).transpose()?;
         config.secret_out.clone_from(&self.secret_out);
@@ -106,7 +93,11 @@ async fn run(
     engine: Option<Engine>,
     on_progress: Option<Arc<Py<PyAny>>>,
 ) -> twinkey::Result<Outcome> {
-    let config = args.config(control.region.as_deref())?;
+    let mut config = args.config(control.client.endpoint(), control.region.as_deref())?;
+    if config.values.is_none() {
+        // No key file: probe with the values the engine holds (as the Node binding does).
+        config.values = engine.as_ref().map(Engine::key);
+    }
     let mut runner = RotationRunner::new(control.client, config)?;
     if let Some(engine) = engine {
         runner = runner.with_engine(engine);

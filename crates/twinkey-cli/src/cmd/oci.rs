@@ -73,16 +73,8 @@ impl ControlArgs {
     /// The OpenAI-compatible inference base URL that goes with the endpoint: the emulator
     /// serves both planes (`<endpoint>/openai/v1`); otherwise the region's inference host.
     pub fn inference_url(&self, region: Option<&str>) -> Result<String, Failure> {
-        if let Some(e) = &self.endpoint {
-            let e = e.trim_end_matches('/');
-            if !e.contains(".oci.oraclecloud") && !e.contains(".oci.oraclegov") {
-                return Ok(format!("{e}/openai/v1"));
-            }
-        }
-        let region =
-            self.region.as_deref().or(region).ok_or_else(|| {
-                Failure::new("INVALID_ARGUMENT", "give --inference-url or --region")
-            })?;
-        Ok(twinkey::control::inference_base_for_region(region)?)
+        let region = self.region.as_deref().or(region);
+        twinkey::control::probe_inference_base(self.endpoint.as_deref(), region)?
+            .ok_or_else(|| Failure::new("INVALID_ARGUMENT", "give --inference-url or --region"))
     }
 }

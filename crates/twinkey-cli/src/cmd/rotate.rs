@@ -64,19 +64,6 @@ pub struct Args {
     control: ControlArgs,
 }
 
-fn default_state_file(key_id: &str) -> PathBuf {
-    let tail: String = key_id
-        .chars()
-        .rev()
-        .take(12)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    PathBuf::from(format!(".twinkey-rotate-{tail}.json"))
-}
-
 fn total_steps(renew_old: bool) -> usize {
     if renew_old { 6 } else { 4 }
 }
@@ -94,7 +81,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         &args.key_id,
         args.state_file
             .clone()
-            .unwrap_or_else(|| default_state_file(&args.key_id)),
+            .unwrap_or_else(|| twinkey::rotation::default_state_file(&args.key_id)),
     );
     config.options = RotationOptions {
         standby: args.standby.clone(),

@@ -79,10 +79,75 @@ pub fn inference_base_for_region(region: &str) -> Result<String> {
     ))
 }
 
+/// Whether `endpoint` is an OCI service host (`https://…​.oci.oraclecloud.com` and the other
+/// realms' domains) rather than the emulator or a proxy.
+fn is_oci_service_endpoint(endpoint: &str) -> bool {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    [
+        "oraclecloud.com",
+        "oraclegovcloud.com",
+        "oraclegovcloud.uk",
+        "oraclecloud8.com",
+    ]
+    .iter()
+    .any(|domain| host.ends_with(&format!(".oci.{domain}")))
+}
+
+/// The OpenAI-compatible inference base a rotation probes when none is given. A control-plane
+/// `endpoint` that is not an OCI service host (the emulator, a proxy serving both planes)
+/// gives `<endpoint>/openai/v1`, so a standby secret is only ever sent where the control plane
+/// lives; otherwise the `region`'s inference host. `Ok(None)` when neither is known (the
+/// caller asks for an inference URL); `INVALID_CONFIG` for a malformed region.
+pub fn probe_inference_base(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+) -> Result<Option<String>> {
+    if let Some(e) = endpoint.filter(|e| !is_oci_service_endpoint(e)) {
+        return Ok(Some(format!("{}/openai/v1", e.trim_end_matches('/'))));
+    }
+    region.map(inference_base_for_region).transpose()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_probe_goes_where_the_control_plane_lives() {
+        let local = probe_inference_base(Some("http://127.0.0.1:8080/"), Some("us-chicago-1"));
+        assert_eq!(
+            local.unwrap().as_deref(),
+            Some("http://127.0.0.1:8080/openai/v1")
+        );
+        let oci = "https://generativeai.us-chicago-1.oci.oraclecloud.com";
+        assert_eq!(
+            probe_inference_base(Some(oci), Some("us-chicago-1"))
+                .unwrap()
+                .as_deref(),
+            Some("https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1")
+        );
+        let gov = "https://generativeai.uk-gov-london-1.oci.oraclegovcloud.uk:443/x";
+        assert_eq!(probe_inference_base(Some(gov), None).unwrap(), None);
+        // A look-alike host is not OCI: the probe stays with it.
+        let fake = "https://oci.oraclecloud.com.example.net";
+        assert!(
+            probe_inference_base(Some(fake), Some("us-chicago-1"))
+                .unwrap()
+                .unwrap()
+                .starts_with(fake)
+        );
+        assert_eq!(probe_inference_base(None, None).unwrap(), None);
+        let bad = probe_inference_base(None, Some("Not A Region")).unwrap_err();
+        assert_eq!(bad.code(), "INVALID_CONFIG");
+    }
 
     #[test]
     fn endpoints_follow_the_realm() {

@@ -31,3 +31,38 @@ pub use machine::{Rotation, apply_action};
 pub use options::{Retire, RotationOptions};
 pub use probe::{ProbeDecision, ProbeOutcome, ProbePolicy, ProbeVerdict};
 pub use step::{Action, Next, PlannedStep, Step};
+
+/// The checkpoint file a rotation of `key_id` uses unless told otherwise:
+/// `.twinkey-rotate-<last 12 characters of the OCID, alphanumerics only>.json` in the working
+/// directory. The CLI and every binding use this one name, so a rotation started by one can
+/// be resumed by another.
+pub fn default_state_file(key_id: &str) -> std::path::PathBuf {
+    let start = key_id.char_indices().rev().nth(11).map_or(0, |(i, _)| i);
+    let tail: String = key_id[start..]
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    std::path::PathBuf::from(format!(".twinkey-rotate-{tail}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_state_file;
+
+    #[test]
+    fn the_default_state_file_is_named_by_the_ocid_tail() {
+        let id = "ocid1.generativeaiapikey.oc1.us-chicago-1.amaaaaaa3fwzxioeekefcrr34gwxxtlu.xbdtx";
+        assert_eq!(
+            default_state_file(id).to_str(),
+            Some(".twinkey-rotate-wxxtluxbdtx.json")
+        );
+        assert_eq!(
+            default_state_file("a/b").to_str(),
+            Some(".twinkey-rotate-ab.json")
+        );
+        assert_eq!(
+            default_state_file("ключ-ééé").to_str(),
+            Some(".twinkey-rotate-.json")
+        );
+    }
+}
