@@ -86,6 +86,44 @@ def test_signing_kid_and_remove() -> None:
     assert gone.value.code == "TOKEN_UNKNOWN_KEY"
 
 
+ROTATE_WHILE_MINTING = """
+import json, sys, threading, twinkey
+ring = twinkey.TokenKeyRing.from_json(sys.argv[1])
+scope = {"models": ["m"], "endpoints": ["chat.completions"]}
+stop = threading.Event()
+def work():
+    while not stop.is_set():
+        token = ring.mint({"subject": "u", "scope": scope})["token"]
+        try:
+            ring.verify(token, {"audience": "twinkey-relay"})
+        except twinkey.TokenError:
+            pass  # signed by a key another thread just removed
+threads = [threading.Thread(target=work) for _ in range(4)]
+for t in threads:
+    t.start()
+for i in range(3000):
+    ring.set_signing_kid(("ed-2026-02", "ed-2026-01")[i % 2])
+stop.set()
+for t in threads:
+    t.join()
+print("done")
+"""
+
+
+def test_rotating_the_signing_key_while_threads_mint_never_deadlocks() -> None:
+    """Writers (set_signing_kid) and readers that release the GIL (mint, verify) never wait
+    for each other while holding the GIL: run in a child process so a deadlock fails the test
+    (by timeout) instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    ring = json.dumps(KEYS["rings"]["main"])
+    done = subprocess.run(
+        [sys.executable, "-c", ROTATE_WHILE_MINTING, ring], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "done"), done.stderr[-2000:]
+
+
 def test_bad_input_gets_coded_errors() -> None:
     with pytest.raises(twinkey.TokenError) as alg:
         twinkey.TokenKeyRing.generate("RS256", "k")  # type: ignore[arg-type]

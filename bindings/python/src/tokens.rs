@@ -104,6 +104,10 @@ pub struct PyTokenKeyRing {
 }
 
 impl PyTokenKeyRing {
+    // Lock discipline (no deadlock with the GIL): the lock is never held while waiting for
+    // the GIL. Readers that release the GIL take and drop the lock inside `py.detach`;
+    // writers take the write lock inside `py.detach` too, so a thread holding the GIL never
+    // waits for a writer that waits for the GIL.
     fn read(&self) -> PyResult<RwLockReadGuard<'_, KeyRing>> {
         self.inner.read().map_err(|_| poisoned())
     }
@@ -166,13 +170,13 @@ impl PyTokenKeyRing {
     }
 
     /// Signs new tokens with the key `kid` (it must hold private material).
-    fn set_signing_kid(&self, kid: &str) -> PyResult<()> {
-        self.write()?.set_signing_kid(kid).py()
+    fn set_signing_kid(&self, py: Python<'_>, kid: &str) -> PyResult<()> {
+        py.detach(|| self.write()?.set_signing_kid(kid).py())
     }
 
     /// Removes the key `kid` (tokens it signed stop verifying); whether it was there.
-    fn remove(&self, kid: &str) -> PyResult<bool> {
-        Ok(self.write()?.remove(kid).is_some())
+    fn remove(&self, py: Python<'_>, kid: &str) -> PyResult<bool> {
+        py.detach(|| Ok(self.write()?.remove(kid).is_some()))
     }
 
     /// The ring as JWK Set text: the public halves of the Ed25519 keys only (HS256 keys have
@@ -207,14 +211,15 @@ impl PyTokenKeyRing {
             .transpose()?
             .unwrap_or_else(crate::time::now);
         let fixed = random.map(|b| FixedRandom::new(b.as_bytes().to_vec()));
-        let ring = self.read()?;
-        let minted = py
-            .detach(|| match &fixed {
+        // The lock is taken and released without the GIL (see `read`).
+        let minted = py.detach(|| {
+            let ring = self.read()?;
+            match &fixed {
                 Some(rng) => ring.mint(&request, at, rng),
                 None => ring.mint(&request, at, &SystemRandom),
-            })
-            .py()?;
-        drop(ring);
+            }
+            .py()
+        })?;
         let d = PyDict::new(py);
         d.set_item("token", &minted.token)?;
         d.set_item("claims", claims_dict(py, &minted.claims)?)?;
@@ -232,9 +237,8 @@ impl PyTokenKeyRing {
         options: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let (opts, at) = verify_options(options)?;
-        let ring = self.read()?;
-        let verified = py.detach(|| ring.verify(&token, &opts, at)).py()?;
-        drop(ring);
+        // The lock is taken and released without the GIL (see `read`).
+        let verified = py.detach(|| self.read()?.verify(&token, &opts, at).py())?;
         let d = PyDict::new(py);
         d.set_item("kid", &verified.kid)?;
         d.set_item("alg", verified.algorithm.name())?;
