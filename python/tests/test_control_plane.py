@@ -221,3 +221,42 @@ def test_created_values_never_reach_logs_or_pickles(
     saved: dict[str, Any] = json.loads(created.key.to_json_exposing_secrets())
     assert [k["key"] for k in saved["keys"]] == values_of(created.key)
     control_plane.delete(key_id)
+
+
+def test_a_forked_child_gets_its_own_runtime(
+    control_plane: twinkey.ControlPlane, oci_signer: twinkey.Signer, tenancy: str
+) -> None:
+    """After the parent used the I/O runtime, a fork()ed child (gunicorn --preload,
+    multiprocessing 'fork') still completes synchronous calls; its async calls raise a clear
+    error instead of hanging."""
+    import asyncio
+    import os
+
+    key_id = control_plane.create(tenancy, "py-fork").key.id  # the parent's runtime is running
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report through the pipe, never return into pytest
+        outcome = "?"
+        try:
+            got = control_plane.get(key_id).key.id == key_id
+
+            async def later() -> str:
+                try:
+                    await twinkey.AsyncControlPlane(oci_signer, endpoint=control_plane.endpoint).get(key_id)
+                    return "async ran"
+                except RuntimeError as e:
+                    return "async refused" if "fork" in str(e) else f"other: {e}"
+
+            outcome = f"sync {'ok' if got else 'wrong'}; {asyncio.run(later())}"
+        except BaseException as e:  # anything must reach the parent
+            outcome = f"error {type(e).__name__}: {e}"
+        finally:
+            os.write(write, outcome.encode())
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        outcome = pipe.read()
+    assert status == 0
+    assert outcome == "sync ok; async refused"
+    control_plane.delete(key_id)

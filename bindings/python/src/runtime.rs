@@ -6,11 +6,14 @@
 //! - [`awaitable`]: an `async` method returns an `asyncio` awaitable (pyo3-async-runtimes);
 //!   cancelling it drops the future.
 //!
-//! The runtime is built on first use (after a `fork`, in the child, too), with two worker
-//! threads named `twinkey-io`. Core errors become Python exceptions through the one mapping.
+//! The runtime is built on first use, with two worker threads named `twinkey-io`. A `fork`ed
+//! child (gunicorn `--preload`, multiprocessing's `fork`) does not inherit the parent's worker
+//! threads: its synchronous calls get a runtime of their own, built in the child; its async
+//! calls raise (pyo3-async-runtimes keeps the first process's runtime for good). Core errors
+//! become Python exceptions through the one mapping.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -22,28 +25,40 @@ use crate::errors::to_py_err;
 /// How often a blocked synchronous call looks at Python's signal handlers.
 const SIGNAL_POLL: Duration = Duration::from_millis(100);
 
-static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+/// This process's runtime, with the id of the process that built it (a `fork`ed child sees
+/// its parent's id here and builds its own).
+static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 
-/// The process-wide runtime (also the one pyo3-async-runtimes spawns on).
+/// The process whose runtime pyo3-async-runtimes spawns on (set once, by the first build).
+static ASYNC_PID: OnceLock<u32> = OnceLock::new();
+
+/// This process's runtime (in the process that first built one, also the one
+/// pyo3-async-runtimes spawns on).
 pub fn runtime() -> PyResult<&'static Runtime> {
-    let built = RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("twinkey-io")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    });
-    match built {
-        Ok(rt) => {
-            // Idempotent: later calls find it registered already.
-            let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
-            Ok(rt)
-        }
-        Err(e) => Err(PyRuntimeError::new_err(format!(
-            "twinkey cannot start its I/O runtime: {e}"
-        ))),
+    let pid = std::process::id();
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((built_by, rt)) = *slot
+        && built_by == pid
+    {
+        return Ok(rt);
     }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("twinkey-io")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            PyRuntimeError::new_err(format!("twinkey cannot start its I/O runtime: {e}"))
+        })?;
+    // One runtime per process for the life of the process (at most one more after a fork).
+    let rt: &'static Runtime = Box::leak(Box::new(rt));
+    *slot = Some((pid, rt));
+    if ASYNC_PID.set(pid).is_ok() {
+        let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
+    }
+    Ok(rt)
 }
 
 fn refuse_nested() -> PyResult<()> {
@@ -102,6 +117,13 @@ where
     R: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     runtime()?;
+    if ASYNC_PID.get() != Some(&std::process::id()) {
+        return Err(PyRuntimeError::new_err(
+            "twinkey's async API was first used in the parent process and cannot run in this \
+             fork()ed child: use the synchronous API here, or start workers with the 'spawn' \
+             or 'forkserver' method",
+        ));
+    }
     pyo3_async_runtimes::tokio::future_into_py(py, async move {
         let value = work.await.map_err(to_py_err)?;
         Python::attach(|py| convert(py, value))
