@@ -254,7 +254,19 @@ def test_a_forked_child_gets_its_own_runtime(
             os.write(write, outcome.encode())
             os._exit(0)
     os.close(write)
-    _, status = os.waitpid(pid, 0)
+    # A hang guard, not a timing check: a child stuck on the parent's runtime or its pooled
+    # connections would wait for a 60 s request timeout, or forever.
+    import signal
+    import time
+
+    deadline = time.monotonic() + 30
+    while (waited := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child hung on its first control-plane call")
+        time.sleep(0.05)
+    status = waited[1]
     with os.fdopen(read) as pipe:
         outcome = pipe.read()
     assert status == 0

@@ -28,6 +28,8 @@ pub struct Control {
     pub client: ControlPlaneClient,
     /// The region, when known: given, or the signer's profile `region`.
     pub region: Option<String>,
+    /// The process the client's connection pool belongs to (see [`Control::client`]).
+    pid: u32,
 }
 
 impl Control {
@@ -51,7 +53,21 @@ impl Control {
         Ok(Control {
             client,
             region: known_region,
+            pid: std::process::id(),
         })
+    }
+
+    /// The client to send with. In a `fork`ed child the pooled connections belong to the
+    /// parent's runtime, whose threads the child does not have (a request on one would wait
+    /// for its timeout): there each call gets a client with a pool of its own.
+    pub fn client(&self) -> ControlPlaneClient {
+        if self.pid == std::process::id() {
+            return self.client.clone();
+        }
+        match twinkey_client::control::control_http_client() {
+            Ok(http) => self.client.clone().with_http_client(http),
+            Err(_) => self.client.clone(),
+        }
     }
 
     /// `ControlPlane('<endpoint>')`.
@@ -65,7 +81,7 @@ impl Control {
         d: CreateApiKeyDetails,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<ApiKey>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.create_api_key(&d, &o).await }
     }
 
@@ -75,7 +91,7 @@ impl Control {
         id: String,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<ApiKey>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.get_api_key(&id, &o).await }
     }
 
@@ -85,7 +101,7 @@ impl Control {
         params: Result<ListApiKeys>,
         o: CallOptions,
     ) -> impl Future<Output = Result<Page>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.list_api_keys(&params?, &o).await }
     }
 
@@ -96,7 +112,7 @@ impl Control {
         d: UpdateApiKeyDetails,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<ApiKey>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.update_api_key(&id, &d, &o).await }
     }
 
@@ -106,7 +122,7 @@ impl Control {
         id: String,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<()>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.delete_api_key(&id, &o).await }
     }
 
@@ -118,7 +134,7 @@ impl Control {
         state: String,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<ApiKey>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         let state = SecretState::parse(&state);
         async move { c.set_api_key_state(&id, &key_name, &state, &o).await }
     }
@@ -131,7 +147,7 @@ impl Control {
         time_expiry: Option<Timestamp>,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<ApiKey>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.renew_api_key(&id, &key_name, time_expiry, &o).await }
     }
 
@@ -142,7 +158,7 @@ impl Control {
         compartment_id: String,
         o: CallOptions,
     ) -> impl Future<Output = Result<ApiResponse<()>>> + Send + 'static {
-        let c = self.client.clone();
+        let c = self.client();
         async move { c.change_api_key_compartment(&id, &compartment_id, &o).await }
     }
 }

@@ -98,7 +98,7 @@ async fn run(
         // No key file: probe with the values the engine holds (as the Node binding does).
         config.values = engine.as_ref().map(Engine::key);
     }
-    let mut runner = RotationRunner::new(control.client, config)?;
+    let mut runner = RotationRunner::new(control.client(), config)?;
     if let Some(engine) = engine {
         runner = runner.with_engine(engine);
     }
