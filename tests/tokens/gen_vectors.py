@@ -373,6 +373,20 @@ def verify_vectors():
         mutate(c)
         case(f"claim-{label}", token(c), err("INVALID_TOKEN"), peers="either")
 
+    # Control characters in claims could forge log lines where a relay writes them.
+    for label, mutate in (
+        ("sub-newline", lambda c: c.__setitem__("sub", "user-42\nINFO relayed subject=admin")),
+        ("sub-ansi", lambda c: c.__setitem__("sub", "user-42\u001b[2K\u001b[1Gadmin")),
+        ("iss-cr", lambda c: c.__setitem__("iss", "twinkey\r")),
+        ("aud-tab", lambda c: c.__setitem__("aud", ["twinkey-relay", "x\ty"])),
+        ("scope-model-nul", lambda c: c["twk"]["models"].append("m\u0000")),
+        ("sub-c1", lambda c: c.__setitem__("sub", "user\u0085x")),
+    ):
+        c = claims(jti=f"jti-{label}")
+        mutate(c)
+        case(f"claim-control-{label}", token(c), err("INVALID_TOKEN"), peers="accept",
+             what="a control character in a claim is refused (log injection)")
+
     return {"description": "Verification, including the hostile table. Tokens written by "
                            "tests/tokens/gen_vectors.py; `peers` marks where PyJWT/jose differ "
                            "(accept: they take it, twinkey is stricter; either: varies).",
@@ -453,6 +467,33 @@ def gate_vectors():
         step(refuse("UNKNOWN_ENDPOINT", 404), authorization=f"Bearer {wild}", method="GET",
              path="/openai/v1/models"),
     ])
+
+    capped = token(claims(twk=scope(["cohere.command-r"], ["chat.completions", "responses"], 16, 5),
+                          jti="jti-hardening"))
+    hb = f"Bearer {capped}"
+    scenario("hardening", [
+        step(refuse("TOKEN_SCOPE", 403), authorization=hb, body_text=body(n=128, max_tokens=16)),
+        step(refuse("INVALID_REQUEST", 400), authorization=hb, body_text=body(n="two")),
+        step(admit("chat.completions", "chat/completions", "cohere.command-r", 16,
+                   msg(n=1, max_tokens=16), 4), authorization=hb, body_text=body(n=1)),
+        step(refuse("INVALID_REQUEST", 400), authorization=hb,
+             path="/v1/chat/completions?api-version=2024-01-01", body_text=body()),
+        step(refuse("RESPONSE_NOT_OWNED", 404), authorization=hb, method="GET",
+             path="/v1/responses/resp_someone_elses"),
+        step(refuse("RESPONSE_NOT_OWNED", 404), authorization=hb, method="DELETE",
+             path="/v1/responses/resp_someone_elses"),
+        step(refuse("RESPONSE_NOT_OWNED", 404), authorization=hb, path="/v1/responses",
+             body_text=dumps({"model": "cohere.command-r", "input": "hi",
+                              "previous_response_id": "resp_someone_elses"})),
+        step(refuse("INVALID_REQUEST", 400), authorization=hb, path="/v1/responses",
+             body_text=dumps({"model": "cohere.command-r", "input": "hi",
+                              "previous_response_id": 7})),
+        step(admit("responses", "responses", "cohere.command-r", 16,
+                   {"model": "cohere.command-r", "input": "hi", "max_output_tokens": 16}, 3),
+             authorization=hb, path="/v1/responses",
+             body_text=dumps({"model": "cohere.command-r", "input": "hi"})),
+    ], what="an output cap is not multiplied by n; query strings only from an allow-list; "
+            "stored responses only for the subject that created them through the relay")
 
     scenario("authentication-first", [
         step(refuse("TOKEN_MISSING", 401), authorization=None),

@@ -141,6 +141,7 @@ impl RelayGate {
         let relay = RelayRequest {
             method: &request.method,
             path: &request.path,
+            query: None,
             authorization: request.authorization.as_deref(),
             body,
         };

@@ -154,6 +154,7 @@ impl PyRelayGate {
         let request = RelayRequest {
             method: &method,
             path: &path,
+            query: None,
             authorization: authorization.as_deref(),
             body: &body,
         };

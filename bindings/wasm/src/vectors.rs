@@ -112,6 +112,7 @@ impl RelayGate {
         let request = RelayRequest {
             method,
             path,
+            query: None,
             authorization: authorization.as_deref(),
             body: body.as_bytes(),
         };

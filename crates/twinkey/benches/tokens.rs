@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
             let req = RelayRequest {
                 method: "POST",
                 path: "/v1/chat/completions",
+                query: None,
                 authorization: Some(&auth),
                 body,
             };

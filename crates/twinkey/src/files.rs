@@ -50,6 +50,33 @@ pub fn write_private(path: &Path, bytes: &[u8], replace: Replace) -> std::io::Re
     written
 }
 
+/// Checks that a file holding secrets is readable by its owner only: on Unix, a file whose
+/// mode lets group or others read or write it is refused (`INVALID_KEY`, with the mode and the
+/// `chmod` that fixes it). Elsewhere it passes.
+pub fn check_private(path: &Path) -> crate::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|e| crate::Error::InvalidKey {
+            reason: format!("{}: {e}", path.display()),
+        })?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(crate::Error::InvalidKey {
+                reason: format!(
+                    "{} holds secrets but is readable by others (mode {mode:04o}); \
+                     run: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                ),
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Creates `dir` (and its parents), mode 0700 on Unix.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
@@ -63,6 +90,24 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn only_owner_only_files_pass_the_check() {
+        let dir = std::env::temp_dir().join(format!("twinkey-check-{}", std::process::id()));
+        create_private_dir(&dir).unwrap();
+        let path = dir.join("key.json");
+        write_private(&path, b"{}", Replace::Allow).unwrap();
+        check_private(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = check_private(&path).unwrap_err();
+        assert_eq!(e.code(), "INVALID_KEY");
+        let text = e.to_string();
+        assert!(
+            text.contains("0644") && text.contains("chmod 600"),
+            "{text}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn private_atomic_and_no_clobber_when_asked() {

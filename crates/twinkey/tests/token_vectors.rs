@@ -219,6 +219,7 @@ fn gate_vectors() {
             let req = RelayRequest {
                 method: step["method"].as_str().unwrap(),
                 path: step["path"].as_str().unwrap(),
+                query: None,
                 authorization: step["authorization"].as_str(),
                 body: body.as_bytes(),
             };

@@ -176,6 +176,9 @@ impl Claims {
         let w: WirePayload = serde_json::from_slice(payload)
             .map_err(|e| invalid(format!("the payload: {}", super::strict_json::describe(&e))))?;
         let string = |v: Option<String>, name: &str| match v {
+            Some(s) if has_control(&s) => Err(invalid(format!(
+                "claim {name} holds a control character (newline, escape, ...)"
+            ))),
             Some(s) if !s.is_empty() => Ok(s),
             Some(_) => Err(invalid(format!("claim {name} is not a non-empty string"))),
             None => Err(invalid(format!("claim {name} is missing"))),
@@ -190,9 +193,22 @@ impl Claims {
             Some(_) => return Err(invalid("claim aud is an empty list")),
             None => return Err(invalid("claim aud is missing")),
         };
+        if audience.iter().any(|a| has_control(a)) {
+            return Err(invalid("claim aud holds a control character"));
+        }
         let scope = w
             .twk
             .ok_or_else(|| invalid(format!("claim {SCOPE_CLAIM} is missing")))?;
+        if scope
+            .models
+            .iter()
+            .chain(scope.endpoints.iter())
+            .any(|m| has_control(m))
+        {
+            return Err(invalid(format!(
+                "claim {SCOPE_CLAIM} holds a control character"
+            )));
+        }
         Ok(Claims {
             issuer: string(w.iss, "iss")?,
             subject: string(w.sub, "sub")?,
@@ -209,6 +225,12 @@ impl Claims {
             },
         })
     }
+}
+
+/// Whether a claim value holds a control character (C0, DEL, C1: newlines, ANSI escapes),
+/// which could forge log lines where it is written.
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
 }
 
 /// The payload as read: typed, so a known claim given twice is an error and unknown members

@@ -46,6 +46,11 @@ pub enum TokenErrorKind {
     Provider,
     /// The request's `Origin` is not one the relay allows (CORS).
     Origin,
+    /// The token's subject already has as many relayed requests in flight as the relay allows.
+    TooManyStreams,
+    /// A stored response that this token's subject did not create through this relay (or that
+    /// the relay does not know).
+    NotOwner,
 }
 
 impl TokenErrorKind {
@@ -69,11 +74,13 @@ impl TokenErrorKind {
             TokenErrorKind::InvalidRequest => "INVALID_TOKEN_REQUEST",
             TokenErrorKind::Provider => "TOKEN_PROVIDER",
             TokenErrorKind::Origin => "ORIGIN_NOT_ALLOWED",
+            TokenErrorKind::TooManyStreams => "TOO_MANY_STREAMS",
+            TokenErrorKind::NotOwner => "RESPONSE_NOT_OWNED",
         }
     }
 
     /// Every kind, for tables and tests.
-    pub const ALL: [TokenErrorKind; 17] = [
+    pub const ALL: [TokenErrorKind; 19] = [
         TokenErrorKind::Invalid,
         TokenErrorKind::Missing,
         TokenErrorKind::TooLarge,
@@ -91,6 +98,8 @@ impl TokenErrorKind {
         TokenErrorKind::InvalidRequest,
         TokenErrorKind::Provider,
         TokenErrorKind::Origin,
+        TokenErrorKind::TooManyStreams,
+        TokenErrorKind::NotOwner,
     ];
 
     /// The kind with this code, if any.
@@ -105,7 +114,8 @@ impl TokenErrorKind {
     pub const fn http_status(self) -> u16 {
         match self {
             TokenErrorKind::Scope | TokenErrorKind::BudgetExhausted | TokenErrorKind::Origin => 403,
-            TokenErrorKind::UnknownEndpoint => 404,
+            TokenErrorKind::UnknownEndpoint | TokenErrorKind::NotOwner => 404,
+            TokenErrorKind::TooManyStreams => 429,
             TokenErrorKind::InvalidKey
             | TokenErrorKind::InvalidRequest
             | TokenErrorKind::Provider => 500,

@@ -11,7 +11,11 @@ use serde_json::json;
 use super::budget::{BudgetLedger, Charge};
 use super::error::TokenErrorKind;
 use super::keys::KeyRing;
+use super::owners::{Owner, ResponseOwners};
+use super::query::check_query;
+use super::relay_body::BodyFilter;
 use super::scope::{Endpoint, apply_scope};
+use super::streams::{StreamLimiter, StreamSlot};
 use super::verify::{MAX_TOKEN_BYTES, VerifiedToken, VerifyOptions};
 use crate::error::{Error, Result};
 use crate::time::{Timestamp, duration_ms};
@@ -21,6 +25,8 @@ use crate::time::{Timestamp, duration_ms};
 pub const API_PREFIX: &str = "/v1/";
 /// The response header that carries the code of the relay's own errors.
 pub const ERROR_HEADER: &str = "x-twinkey-error";
+/// Relayed requests one token subject may have in flight at once, by default.
+pub const DEFAULT_MAX_STREAMS_PER_SUBJECT: usize = 16;
 /// The largest request body the relay reads.
 pub const MAX_REQUEST_BODY: usize = 4 * 1024 * 1024;
 
@@ -77,8 +83,10 @@ pub fn is_relay_url(relay_url: &str, url: &str) -> bool {
 pub struct RelayRequest<'a> {
     /// HTTP method.
     pub method: &'a str,
-    /// Path without the query (`/v1/chat/completions`).
+    /// Path (`/v1/chat/completions`); a `?query` left on it is read as [`Self::query`].
     pub path: &'a str,
+    /// The query string without `?`, if any (forwarded only from an allow-list).
+    pub query: Option<&'a str>,
     /// The `Authorization` header, if any.
     pub authorization: Option<&'a str>,
     /// The request body (empty for none).
@@ -92,6 +100,13 @@ pub struct Admission {
     pub endpoint: Endpoint,
     /// The path to append to the upstream API root (`chat/completions`).
     pub upstream_path: String,
+    /// The query string to forward (only allowed parameters), if any.
+    pub upstream_query: Option<String>,
+    /// The stored response the request reads, deletes or continues (its owner was checked).
+    pub response_id: Option<String>,
+    /// Whether the request creates a stored response, whose id the relay records for the
+    /// token's subject ([`Gate::record_response`]).
+    pub creates_response: bool,
     /// The body to forward (`None`: no body).
     pub body: Option<Vec<u8>>,
     /// The model the request names.
@@ -123,6 +138,8 @@ pub struct Gate {
     keys: ArcSwap<KeyRing>,
     options: VerifyOptions,
     ledger: BudgetLedger,
+    owners: ResponseOwners,
+    streams: StreamLimiter,
 }
 
 /// Extracts the token from an `Authorization: Bearer <token>` header.
@@ -156,6 +173,75 @@ impl Gate {
             keys: ArcSwap::from_pointee(keys),
             options,
             ledger: BudgetLedger::new(),
+            owners: ResponseOwners::default(),
+            streams: StreamLimiter::new(DEFAULT_MAX_STREAMS_PER_SUBJECT),
+        }
+    }
+
+    /// Sets how many relayed requests one token subject may have in flight (0: no limit;
+    /// default [`DEFAULT_MAX_STREAMS_PER_SUBJECT`]).
+    pub fn with_stream_limit(mut self, max: usize) -> Self {
+        self.streams = StreamLimiter::new(max);
+        self
+    }
+
+    /// Sets how many stored-response ids the gate remembers (default
+    /// [`DEFAULT_MAX_OWNED_RESPONSES`]; the oldest go first, and are then refused).
+    pub fn with_owned_responses(mut self, capacity: usize) -> Self {
+        self.owners = ResponseOwners::new(capacity);
+        self
+    }
+
+    /// The stored responses and their owners.
+    pub fn owners(&self) -> &ResponseOwners {
+        &self.owners
+    }
+
+    /// Takes a place for an admitted request among its subject's requests in flight
+    /// (`TOO_MANY_STREAMS` when the subject has as many as allowed); hold it until the
+    /// response is sent whole.
+    pub fn open_stream(&self, admission: &Admission) -> Result<StreamSlot> {
+        self.streams.open(&admission.subject)
+    }
+
+    /// Records that the admitted request created stored response `id` (bound to its
+    /// subject and model). Only a request with [`Admission::creates_response`] records.
+    pub fn record_response(&self, admission: &Admission, id: &str) {
+        if admission.creates_response {
+            self.owners.record(
+                id,
+                Owner {
+                    subject: admission.subject.clone(),
+                    model: admission.model.clone(),
+                },
+            );
+        }
+    }
+
+    /// Settles an admitted request that the upstream answered with `status`: a stored
+    /// response deleted with success is forgotten.
+    pub fn settle_response(&self, admission: &Admission, method: &str, status: u16) {
+        if let Some(id) = &admission.response_id
+            && method.eq_ignore_ascii_case("DELETE")
+            && (200..300).contains(&status)
+        {
+            self.owners.forget(id);
+        }
+    }
+
+    /// The filter every relayed body goes through for `admission`: `secrets` redacted, and
+    /// the created response's id read when the request creates one.
+    pub fn body_filter<'a>(
+        &self,
+        admission: &Admission,
+        secrets: impl IntoIterator<Item = &'a [u8]>,
+        event_stream: bool,
+    ) -> BodyFilter {
+        let filter = BodyFilter::new(secrets);
+        if admission.creates_response {
+            filter.reading_response_id(event_stream)
+        } else {
+            filter
         }
     }
 
@@ -203,13 +289,17 @@ impl Gate {
         now: Timestamp,
     ) -> Result<Admission> {
         let Pass(verified) = pass;
-        let rel = request.path.strip_prefix(API_PREFIX).unwrap_or("\u{0}");
+        let (path, query) = match (request.query, request.path.split_once('?')) {
+            (None, Some((path, query))) => (path, Some(query)),
+            _ => (request.path, request.query),
+        };
+        let rel = path.strip_prefix(API_PREFIX).unwrap_or("\u{0}");
         let endpoint = Endpoint::from_request(request.method, rel).ok_or_else(|| {
             TokenErrorKind::UnknownEndpoint.err(format!(
                 "the relay serves {API_PREFIX}chat/completions, responses, completions, \
                  embeddings and models, not {} {}",
-                request.method.chars().take(10).collect::<String>(),
-                request.path.chars().take(80).collect::<String>()
+                request.method.escape_debug().take(10).collect::<String>(),
+                path.escape_debug().take(80).collect::<String>()
             ))
         })?;
         let scoped = apply_scope(
@@ -218,15 +308,37 @@ impl Gate {
             request.method,
             request.body,
         )?;
-        let charge = self.ledger.charge(
-            &verified.claims,
-            now,
-            duration_ms(self.options.allowed_skew()),
-        )?;
+        let upstream_query = check_query(endpoint, request.method, query)?;
+        let claims = &verified.claims;
+        let upstream_path = rel.trim_end_matches('/').to_owned();
+        let stored = match endpoint {
+            Endpoint::Responses => upstream_path.strip_prefix("responses/").map(str::to_owned),
+            _ => None,
+        };
+        let response_id = stored.or(scoped.previous_response_id);
+        if let Some(id) = &response_id {
+            let owner = self.owners.check(id, &claims.subject)?;
+            if let Some(model) = owner.model.as_deref()
+                && !claims.scope.allows_model(model)
+            {
+                return Err(TokenErrorKind::Scope.err(format!(
+                    "response {:?} was made with model {:?}, which is not in the token's scope",
+                    id.chars().take(64).collect::<String>(),
+                    model.chars().take(80).collect::<String>()
+                )));
+            }
+        }
+        let charge = self
+            .ledger
+            .charge(claims, now, duration_ms(self.options.allowed_skew()))?;
         let claims = verified.claims;
         Ok(Admission {
             endpoint,
-            upstream_path: rel.trim_end_matches('/').to_owned(),
+            creates_response: endpoint == Endpoint::Responses
+                && request.method.eq_ignore_ascii_case("POST"),
+            upstream_path,
+            upstream_query,
+            response_id,
             body: scoped.body,
             model: scoped.model,
             max_output_tokens: scoped.max_output_tokens,
@@ -349,6 +461,7 @@ mod tests {
         RelayRequest {
             method,
             path,
+            query: None,
             authorization: auth,
             body,
         }

@@ -51,9 +51,17 @@ mod keys;
 #[cfg(feature = "tokens")]
 mod mint;
 #[cfg(feature = "tokens")]
+mod owners;
+#[cfg(feature = "tokens")]
+mod query;
+#[cfg(feature = "tokens")]
+mod relay_body;
+#[cfg(feature = "tokens")]
 mod rng;
 #[cfg(feature = "tokens")]
 mod scope;
+#[cfg(feature = "tokens")]
+mod streams;
 #[cfg(feature = "tokens")]
 mod strict_json;
 #[cfg(feature = "tokens")]
@@ -71,8 +79,9 @@ pub use claims::{Claims, ENDPOINT_NAMES, SCOPE_CLAIM, Scope};
 pub use cors::{ALLOWED_METHODS, CorsPolicy, EXPOSED_HEADERS, Header, PREFLIGHT_MAX_AGE};
 #[cfg(feature = "tokens")]
 pub use gate::{
-    API_PREFIX, Admission, ERROR_HEADER, ErrorReply, Gate, MAX_REQUEST_BODY, Pass, RelayRequest,
-    bearer_token, error_reply, error_reply_with_status, http_status, is_relay_url, relay_base_url,
+    API_PREFIX, Admission, DEFAULT_MAX_STREAMS_PER_SUBJECT, ERROR_HEADER, ErrorReply, Gate,
+    MAX_REQUEST_BODY, Pass, RelayRequest, bearer_token, error_reply, error_reply_with_status,
+    http_status, is_relay_url, relay_base_url,
 };
 #[cfg(feature = "tokens")]
 pub use keys::{Algorithm, KeyRing, MAX_KID_LEN, MIN_HMAC_KEY_BYTES, TokenKey};
@@ -81,8 +90,16 @@ pub use mint::{
     DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_TTL, JTI_BYTES, MAX_TTL, Minted, TokenRequest,
 };
 #[cfg(feature = "tokens")]
+pub use owners::{DEFAULT_MAX_OWNED_RESPONSES, MAX_RESPONSE_ID_BYTES, Owner, ResponseOwners};
+#[cfg(feature = "tokens")]
+pub use query::{MAX_QUERY_BYTES, check_query};
+#[cfg(feature = "tokens")]
+pub use relay_body::{BodyFilter, REDACTED};
+#[cfg(feature = "tokens")]
 pub use rng::{FixedRandom, Random, SystemRandom};
 #[cfg(feature = "tokens")]
 pub use scope::{Endpoint, ScopedBody, apply_scope};
+#[cfg(feature = "tokens")]
+pub use streams::{StreamLimiter, StreamSlot};
 #[cfg(feature = "tokens")]
 pub use verify::{DEFAULT_LEEWAY, MAX_LEEWAY, MAX_TOKEN_BYTES, VerifiedToken, VerifyOptions};

@@ -73,6 +73,30 @@ impl Endpoint {
         !matches!(self, Endpoint::Models) && method.eq_ignore_ascii_case("POST")
     }
 
+    /// The body fields asking for several choices, each with the whole output limit.
+    pub const fn choice_fields(self) -> &'static [&'static str] {
+        match self {
+            Endpoint::ChatCompletions => &["n"],
+            Endpoint::Completions => &["n", "best_of"],
+            Endpoint::Responses | Endpoint::Embeddings | Endpoint::Models => &[],
+        }
+    }
+
+    /// The query parameters the relay forwards for a method on it (anything else is
+    /// refused): only reads of a stored response take any.
+    pub fn allowed_query(self, method: &str) -> &'static [&'static str] {
+        match self {
+            Endpoint::Responses if method.eq_ignore_ascii_case("GET") => &[
+                "include",
+                "include[]",
+                "stream",
+                "starting_after",
+                "include_obfuscation",
+            ],
+            _ => &[],
+        }
+    }
+
     /// The body fields that limit output tokens; the first is set when none is present.
     pub const fn output_limit_fields(self) -> &'static [&'static str] {
         match self {
@@ -94,6 +118,8 @@ pub struct ScopedBody {
     /// The body to forward (re-serialized from the parsed JSON, so what the upstream reads is
     /// exactly what was checked); `None` when the request has no body.
     pub body: Option<Vec<u8>>,
+    /// The `previous_response_id` a Responses request continues from (its owner is checked).
+    pub previous_response_id: Option<String>,
 }
 
 fn bad_request(reason: impl Into<String>) -> Error {
@@ -122,6 +148,7 @@ pub fn apply_scope(
             model: None,
             max_output_tokens: None,
             body: (!body.is_empty()).then(|| body.to_vec()),
+            previous_response_id: None,
         });
     }
     let mut value =
@@ -147,9 +174,31 @@ pub fn apply_scope(
             return Err(TokenErrorKind::Scope.err("the request names no model"));
         }
     }
+    let previous_response_id = match obj.get("previous_response_id") {
+        _ if endpoint != Endpoint::Responses => None,
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) => Some(id.clone()),
+        Some(_) => return Err(bad_request("previous_response_id is not a string")),
+    };
     let fields = endpoint.output_limit_fields();
     let mut applied = None;
     if let (Some(cap), Some(first)) = (scope.max_output_tokens, fields.first()) {
+        // Each choice gets the whole limit: with a cap, one choice only.
+        for f in endpoint.choice_fields() {
+            match obj.get(*f) {
+                None | Some(Value::Null) => {}
+                Some(v) => match v.as_u64() {
+                    Some(0 | 1) => {}
+                    Some(n) => {
+                        return Err(TokenErrorKind::Scope.err(format!(
+                            "the token caps output at {cap} tokens per request; {f} = {n} would \
+                             multiply it (ask for one choice)"
+                        )));
+                    }
+                    None => return Err(bad_request(format!("{f} is not a non-negative integer"))),
+                },
+            }
+        }
         let mut present = false;
         for f in fields {
             match obj.get(*f) {
@@ -175,6 +224,7 @@ pub fn apply_scope(
         model,
         max_output_tokens: applied,
         body: Some(body),
+        previous_response_id,
     })
 }
 
