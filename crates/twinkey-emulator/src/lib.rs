@@ -36,7 +36,10 @@
 //!
 //! ## Admin surface
 //!
-//! Under `/_emulator/`, apart from the OCI routes; loopback only, no authentication. Errors
+//! Under `/_emulator/`, apart from the OCI routes; loopback only, no authentication, so it
+//! answers only a loopback `Host`, and refuses writes (any method but `GET`/`HEAD`) that a web
+//! page could send: a non-loopback `Origin`, `Sec-Fetch-Site: cross-site`, or a body that is
+//! not `Content-Type: application/json` (403 `NotAllowed`). Errors
 //! use OCI's body shape. State changes made here go through the propagation delay, like the
 //! real control plane; keys seeded here are visible at once.
 //!
@@ -67,6 +70,7 @@
 //! or `hold: true` alone. See [`Fault`].
 
 mod admin;
+mod admin_guard;
 pub mod control;
 pub mod counters;
 pub mod faults;
@@ -75,6 +79,8 @@ pub mod inference;
 pub mod oci_error;
 pub mod server;
 pub mod store;
+
+pub use twinkey_serve::Limits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,6 +110,8 @@ pub struct EmulatorOptions {
     pub clock: Arc<dyn Clock>,
     /// The control plane's tenancy limit `api-key-count` (default 100).
     pub api_key_limit: usize,
+    /// The listener's timeouts, connection cap and drain ([`Limits::default`]).
+    pub limits: Limits,
 }
 
 impl Default for EmulatorOptions {
@@ -113,6 +121,7 @@ impl Default for EmulatorOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: Arc::new(SystemClock),
             api_key_limit: control::DEFAULT_API_KEY_LIMIT,
+            limits: Limits::default(),
         }
     }
 }
@@ -151,6 +160,7 @@ struct Shared {
     counters: Counters,
     control: control::ControlState,
     max_body_bytes: usize,
+    limits: Limits,
 }
 
 /// The emulator's state: keys, faults and counters. Cheap to clone (shared).
@@ -185,6 +195,7 @@ impl Emulator {
                 counters: Counters::default(),
                 control: control::ControlState::new(options.api_key_limit),
                 max_body_bytes: options.max_body_bytes,
+                limits: options.limits,
             }),
         }
     }
@@ -222,6 +233,11 @@ impl Emulator {
     /// The largest request body accepted.
     pub fn max_body_bytes(&self) -> usize {
         self.inner.max_body_bytes
+    }
+
+    /// The listener's limits.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// Holds a key, visible to inference at once (a key without an id gets an OCID).

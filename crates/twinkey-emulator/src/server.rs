@@ -3,7 +3,6 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -11,12 +10,11 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
+use twinkey_serve::Served;
 
 use crate::oci_error::OciError;
-use crate::{Emulator, admin, control, inference};
+use crate::{Emulator, admin, admin_guard, control, inference};
 
 /// The OpenAI-compatible base documented for API keys (preferred).
 pub const OPENAI_BASE: &str = "/openai/v1";
@@ -24,9 +22,6 @@ pub const OPENAI_BASE: &str = "/openai/v1";
 pub const ACTIONS_BASE: &str = "/20231130/actions/v1";
 /// Where the admin surface lives.
 pub const ADMIN_BASE: &str = "/_emulator";
-
-/// How long [`Server::shutdown`] waits for open requests before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 static OPC_REQUEST_ID: HeaderName = HeaderName::from_static("opc-request-id");
 
@@ -41,7 +36,7 @@ pub(crate) fn router(emu: Emulator) -> Router {
             ADMIN_BASE,
             admin::router()
                 .merge(control::admin_router())
-                .layer(middleware::from_fn(loopback_host_only)),
+                .layer(middleware::from_fn(admin_guard::guard)),
         )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
@@ -54,31 +49,6 @@ pub(crate) fn router(emu: Emulator) -> Router {
         ))
         .layer(middleware::from_fn(oci_shape))
         .with_state(emu)
-}
-
-/// The admin surface hands out secret values and has no authentication: it answers only
-/// requests addressed to a loopback host name, so a web page cannot reach it through DNS
-/// rebinding (a rebound name arrives with its own `Host`).
-async fn loopback_host_only(req: Request, next: Next) -> Response {
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    if matches!(name, "127.0.0.1" | "localhost" | "::1") {
-        next.run(req).await
-    } else {
-        OciError::new(
-            StatusCode::FORBIDDEN,
-            "NotAllowed",
-            "the emulator's admin surface answers only to a loopback Host",
-        )
-        .into_response()
-    }
 }
 
 async fn not_found() -> Response {
@@ -128,33 +98,24 @@ async fn oci_shape(req: Request, next: Next) -> Response {
     resp
 }
 
-/// A running emulator server. Dropping it stops the server (without waiting).
+/// A running emulator server (within its [`Limits`](crate::Limits)). Dropping it stops the
+/// server (without waiting).
 #[derive(Debug)]
 pub struct Server {
-    addr: SocketAddr,
     emulator: Emulator,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<io::Result<()>>>,
+    served: Option<Served>,
+    addr: SocketAddr,
 }
 
 impl Server {
     /// Starts serving `emulator` on a bound listener (call within a Tokio runtime).
     pub fn start(emulator: Emulator, listener: TcpListener) -> io::Result<Server> {
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
         let app = router(emulator.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let served = twinkey_serve::serve(listener, app, *emulator.limits())?;
         Ok(Server {
-            addr,
+            addr: served.addr(),
             emulator,
-            stop: Some(stop),
-            task: Some(task),
+            served: Some(served),
         })
     }
 
@@ -188,40 +149,34 @@ impl Server {
         &self.emulator
     }
 
-    /// Stops accepting connections, releases held requests, lets open requests finish (for
-    /// at most 10 s) and returns the server's result.
-    pub async fn shutdown(mut self) -> io::Result<()> {
-        self.emulator.faults().close();
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let Some(mut task) = self.task.take() else {
-            return Ok(());
-        };
-        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(io::Error::other(join.to_string())),
-            Err(_) => {
-                task.abort();
-                Ok(())
-            }
-        }
+    /// Connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.served.as_ref().map_or(0, Served::open_connections)
     }
 
-    /// Waits until the server stops by itself (it only does on an I/O error).
-    pub async fn wait(mut self) -> io::Result<()> {
-        match self.task.take() {
-            Some(task) => task.await.map_err(|e| io::Error::other(e.to_string()))?,
-            None => Ok(()),
+    /// Stops accepting connections, releases held requests, lets open requests finish (for
+    /// at most the drain timeout) and returns.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        self.emulator.faults().close();
+        if let Some(served) = self.served.take() {
+            served.shutdown().await;
         }
+        Ok(())
+    }
+
+    /// Waits until the server stops (it only does when shut down).
+    pub async fn wait(mut self) -> io::Result<()> {
+        if let Some(served) = self.served.take() {
+            served.wait().await;
+        }
+        Ok(())
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
+        if self.served.is_some() {
             self.emulator.faults().close();
-            let _ = stop.send(());
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct Args {
     /// LimitExceeded).
     #[arg(long, value_name = "N", default_value_t = twinkey_emulator::control::DEFAULT_API_KEY_LIMIT)]
     api_key_limit: usize,
+    #[command(flatten)]
+    limits: super::limits::LimitsArgs,
 }
 
 /// Runs the command.
@@ -61,6 +63,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         propagation: Duration::from_millis(args.propagation_ms),
         max_body_bytes: args.max_body_bytes,
         api_key_limit: args.api_key_limit,
+        limits: args.limits.limits()?,
         ..EmulatorOptions::default()
     });
     let mut served: Vec<StoredKey> = Vec::new();
@@ -76,6 +79,8 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         let files = twinkey_emulator::control::init_oci_dir(&emulator, dir)?;
         let path = dir.join(KEY_FILE);
         if path.exists() {
+            // A reused key file must still be private (it holds both secret values).
+            twinkey::files::check_private(&path)?;
             served.push(seed(&emulator, ApiKey::load(&path)?, &path)?);
         } else {
             // The key lives in the tenancy's root compartment, the CLI's default.

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod emulate;
 pub mod keys;
+pub mod limits;
 pub mod oci;
 pub mod relay;
 pub mod rotate;

@@ -42,6 +42,11 @@ pub struct Args {
     /// Allowed clock skew for token times, in seconds (at most 300).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     leeway: u64,
+    /// Relayed requests (streams) one token subject may have in flight at once (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = twinkey_client::relay::DEFAULT_MAX_STREAMS_PER_SUBJECT)]
+    max_streams_per_subject: usize,
+    #[command(flatten)]
+    limits: super::limits::LimitsArgs,
 }
 
 /// Runs the command.
@@ -54,7 +59,9 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     let kids: Vec<String> = ring.kids().map(str::to_owned).collect();
     let mut options = RelayOptions::new(args.upstream.clone())
         .cors_origins(args.cors_origins.clone())
-        .audience(args.audience.clone());
+        .audience(args.audience.clone())
+        .limits(args.limits.limits()?)
+        .max_streams_per_subject(args.max_streams_per_subject);
     options.leeway = Duration::from_secs(args.leeway);
     if let Some(iss) = args.issuer {
         options = options.issuer(iss);
@@ -89,7 +96,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     ));
     out.human("Press Ctrl-C to stop.");
     super::wait_for_signal().await?;
-    out.human("stopping the relay");
+    out.human("stopping the relay: draining requests in flight");
     server
         .shutdown()
         .await

@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 use twinkey::Error;
 use twinkey::token::{MAX_REQUEST_BODY, RelayRequest};
 
+use super::filtered;
 use super::reply::{self, BUDGET_HEADER};
 use super::{HEALTH_PATH, Relay};
 use crate::InferenceRequest;
@@ -62,11 +62,15 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
     }
     let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BODY).await {
         Ok(b) => b,
+        Err(e) if twinkey_serve::is_body_timeout(&e) => {
+            return reply::error_with_status(&body_timeout(relay.limits.body_timeout), 408, &cors);
+        }
         Err(_) => return reply::error_with_status(&too_large(), 413, &cors),
     };
     let request = RelayRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
+        query: parts.uri.query(),
         authorization,
         body: &bytes,
     };
@@ -74,8 +78,15 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
         Ok(a) => a,
         Err(e) => return reply::error(&e, &cors),
     };
+    let slot = match relay.gate.open_stream(&admission) {
+        Ok(slot) => slot,
+        Err(e) => {
+            relay.gate.release(&admission);
+            return reply::error(&e, &cors);
+        }
+    };
 
-    let path = match parts.uri.query() {
+    let path = match &admission.upstream_query {
         Some(q) => format!("{}?{q}", admission.upstream_path),
         None => admission.upstream_path.clone(),
     };
@@ -95,13 +106,14 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
         }
     }
 
+    let subject = LogSafe(&admission.subject);
     let (sent, round_trips) = relay.client.send_reporting(upstream).await;
     let resp = match sent {
         Ok(resp) => resp,
         Err(e) => {
             relay.gate.settle_failure(&admission, round_trips);
             tracing::warn!(
-                subject = %admission.subject,
+                subject = %subject,
                 endpoint = admission.endpoint.name(),
                 code = e.code(),
                 "relay: upstream call failed"
@@ -110,9 +122,9 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
         }
     };
     tracing::info!(
-        subject = %admission.subject,
+        subject = %subject,
         endpoint = admission.endpoint.name(),
-        model = admission.model.as_deref().unwrap_or("-"),
+        model = %LogSafe(admission.model.as_deref().unwrap_or("-")),
         status = resp.status().as_u16(),
         secret = resp.secret_name(),
         fingerprint = resp.fingerprint(),
@@ -120,24 +132,63 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
         "relayed"
     );
     let status = resp.status().as_u16();
+    relay
+        .gate
+        .settle_response(&admission, parts.method.as_str(), status);
     let upstream_headers = resp.headers().clone();
     let mut extra = cors;
     if let Some(left) = admission.charge.remaining {
         extra.push((BUDGET_HEADER, left.to_string()));
     }
-    if !resp.status().is_success() && !resp.is_event_stream() {
-        return match resp.bytes().await {
-            Ok(b) => {
-                let body = Body::from(reply::redact(b, relay.engine()));
-                reply::relayed(status, &upstream_headers, &extra, body)
-            }
-            Err(e) => reply::error(&e, &extra),
-        };
+    let filter = {
+        let key = relay.engine().key();
+        let values = key
+            .secrets()
+            .iter()
+            .filter_map(|s| s.value.as_ref().map(|v| v.expose().as_bytes().to_vec()))
+            .collect::<Vec<_>>();
+        let filter = relay.gate.body_filter(
+            &admission,
+            values.iter().map(Vec::as_slice),
+            resp.is_event_stream(),
+        );
+        drop(zeroize::Zeroizing::new(values));
+        filter
+    };
+    // A failed creation stores nothing: only a 2xx answer's id is recorded.
+    let records = (200..300).contains(&status);
+    let body = filtered::body(
+        resp.into_stream(),
+        filter,
+        relay.clone(),
+        records.then_some(admission),
+        slot,
+    );
+    reply::relayed(status, &upstream_headers, &extra, body)
+}
+
+fn body_timeout(after: std::time::Duration) -> Error {
+    Error::InvalidRequest {
+        reason: format!(
+            "the request body did not arrive within {} s",
+            after.as_secs_f64()
+        ),
     }
-    reply::relayed(
-        status,
-        &upstream_headers,
-        &extra,
-        Body::from_stream(resp.into_stream()),
-    )
+}
+
+/// A claim value as written into a log line: control characters escaped (verification
+/// refuses them already; this keeps a log line one line whatever reaches it).
+struct LogSafe<'a>(&'a str);
+
+impl std::fmt::Display for LogSafe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
 }

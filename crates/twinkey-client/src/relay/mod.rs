@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+mod filtered;
 mod handler;
 mod reply;
 
@@ -32,19 +33,17 @@ use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 use twinkey::token::{CorsPolicy, DEFAULT_AUDIENCE, DEFAULT_LEEWAY, Gate, KeyRing, VerifyOptions};
 use twinkey::{Clock, Engine, Result, SystemClock};
+
+pub use twinkey_serve::Limits;
+use twinkey_serve::Served;
 
 use crate::InferenceClient;
 
 /// Where the relay answers its health check (no token needed).
 pub const HEALTH_PATH: &str = "/_twinkey/health";
-
-/// How long [`RelayServer::shutdown`] waits for open requests (streams) before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// How a relay is set up.
 #[derive(Clone, Debug)]
@@ -61,7 +60,14 @@ pub struct RelayOptions {
     pub cors_origins: Vec<String>,
     /// The clock tokens are checked against.
     pub clock: Arc<dyn Clock>,
+    /// The listener's timeouts, connection cap and drain ([`Limits::default`]).
+    pub limits: Limits,
+    /// Relayed requests (streams) one token subject may have in flight at once (default 16).
+    pub max_streams_per_subject: usize,
 }
+
+/// Default of [`RelayOptions::max_streams_per_subject`] (the core's).
+pub use twinkey::token::DEFAULT_MAX_STREAMS_PER_SUBJECT;
 
 impl RelayOptions {
     /// Options for an upstream base URL, with the defaults.
@@ -73,7 +79,21 @@ impl RelayOptions {
             leeway: DEFAULT_LEEWAY,
             cors_origins: Vec::new(),
             clock: Arc::new(SystemClock),
+            limits: Limits::default(),
+            max_streams_per_subject: DEFAULT_MAX_STREAMS_PER_SUBJECT,
         }
+    }
+
+    /// Sets the listener's limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets how many relayed requests one token subject may have in flight.
+    pub fn max_streams_per_subject(mut self, n: usize) -> Self {
+        self.max_streams_per_subject = n;
+        self
     }
 
     /// Sets the allowed browser origins.
@@ -108,6 +128,7 @@ pub struct Relay {
     gate: Gate,
     cors: CorsPolicy,
     clock: Arc<dyn Clock>,
+    limits: Limits,
 }
 
 impl Relay {
@@ -132,9 +153,10 @@ impl Relay {
         }
         Ok(Relay {
             client,
-            gate: Gate::new(keys, verify),
+            gate: Gate::new(keys, verify).with_stream_limit(options.max_streams_per_subject),
             cors: CorsPolicy::new(options.cors_origins)?,
             clock: options.clock,
+            limits: options.limits,
         })
     }
 
@@ -168,33 +190,23 @@ impl Relay {
     }
 }
 
-/// A running relay. Dropping it stops the server (without waiting).
+/// A running relay (within its [`Limits`]). Dropping it stops accepting (without draining).
 #[derive(Debug)]
 pub struct RelayServer {
     addr: SocketAddr,
     relay: Arc<Relay>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<io::Result<()>>>,
+    served: Option<Served>,
 }
 
 impl RelayServer {
-    /// Serves `relay` on a bound listener.
+    /// Serves `relay` on a bound listener within `relay`'s limits.
     pub fn start(relay: Arc<Relay>, listener: TcpListener) -> io::Result<RelayServer> {
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = oneshot::channel::<()>();
         let app = relay.clone().router();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let served = twinkey_serve::serve(listener, app, relay.limits)?;
         Ok(RelayServer {
-            addr,
+            addr: served.addr(),
             relay,
-            stop: Some(stop),
-            task: Some(task),
+            served: Some(served),
         })
     }
 
@@ -218,37 +230,26 @@ impl RelayServer {
         &self.relay
     }
 
-    /// Stops accepting connections and lets open requests finish (at most 10 s).
+    /// Connections open right now.
+    pub fn open_connections(&self) -> usize {
+        self.served.as_ref().map_or(0, Served::open_connections)
+    }
+
+    /// Drains: stops accepting connections, lets requests in flight (streams included) finish
+    /// for at most the drain timeout, refuses new requests on open connections, then drops
+    /// what is left.
     pub async fn shutdown(mut self) -> io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(served) = self.served.take() {
+            served.shutdown().await;
         }
-        let Some(mut task) = self.task.take() else {
-            return Ok(());
-        };
-        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(io::Error::other(join.to_string())),
-            Err(_) => {
-                task.abort();
-                Ok(())
-            }
-        }
+        Ok(())
     }
 
-    /// Waits until the server stops by itself (it only does on an I/O error).
+    /// Waits until the server stops (it only does when shut down).
     pub async fn wait(mut self) -> io::Result<()> {
-        match self.task.take() {
-            Some(task) => task.await.map_err(|e| io::Error::other(e.to_string()))?,
-            None => Ok(()),
+        if let Some(served) = self.served.take() {
+            served.wait().await;
         }
-    }
-}
-
-impl Drop for RelayServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        Ok(())
     }
 }

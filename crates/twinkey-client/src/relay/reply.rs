@@ -1,12 +1,11 @@
 //! Building the relay's answers: its own errors (OpenAI's shape, `x-twinkey-error`), the
-//! upstream headers passed back, CORS headers, and secret redaction in upstream error bodies.
+//! upstream headers passed back and CORS headers (bodies are filtered by `filtered`).
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use bytes::Bytes;
+use twinkey::Error;
 use twinkey::token::{ERROR_HEADER, ErrorReply, Header, error_reply, error_reply_with_status};
-use twinkey::{Engine, Error};
 
 /// Upstream response headers passed back to the caller (everything else is dropped).
 const PASSED_BACK: [&str; 7] = [
@@ -94,54 +93,4 @@ pub(crate) fn relayed(status: u16, upstream: &HeaderMap, extra: &[Header], body:
         );
     }
     resp
-}
-
-/// Replaces any occurrence of the key's secret values in an upstream body by `[redacted]`
-/// (defence in depth: OCI does not echo credentials, but a relay must never pass one on).
-pub(crate) fn redact(body: Bytes, engine: &Engine) -> Bytes {
-    let key = engine.key();
-    let mut out: Option<Vec<u8>> = None;
-    for secret in key.secrets() {
-        let Some(value) = secret.value.as_ref() else {
-            continue;
-        };
-        let needle = value.expose().as_bytes();
-        let hay = out.as_deref().unwrap_or(&body);
-        if needle.is_empty() || !contains(hay, needle) {
-            continue;
-        }
-        out = Some(replace_all(hay, needle, b"[redacted]"));
-    }
-    out.map_or(body, Bytes::from)
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn replace_all(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(hay.len());
-    let mut i = 0;
-    while i < hay.len() {
-        if hay[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(hay[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replace_all_replaces_every_occurrence() {
-        assert_eq!(replace_all(b"a-sk-b-sk", b"sk", b"X"), b"a-X-b-X");
-        assert!(contains(b"xxsk-1yy", b"sk-1"));
-        assert!(!contains(b"xx", b"sk-1"));
-    }
 }

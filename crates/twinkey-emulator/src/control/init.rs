@@ -116,6 +116,10 @@ pub fn init_oci_dir(emulator: &Emulator, dir: &Path) -> Result<OciFiles, Error> 
 
 fn register_existing(emulator: &Emulator, config: &Path) -> Result<OciFiles, Error> {
     let profile = OciProfile::load(config, PROFILE)?;
+    if let Some(pem) = profile.key_file.as_deref() {
+        // A reused private key must still be private.
+        twinkey::files::check_private(Path::new(pem))?;
+    }
     let signer = Signer::from_profile(&profile)?;
     let verifying = VerifyingKey::from_pem(&signer.public_key_pem())?;
     let key_id = signer.key_id().to_string();
