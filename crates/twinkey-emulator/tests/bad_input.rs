@@ -243,6 +243,7 @@ async fn admin_errors_are_oci_shaped() {
     let resp = env
         .http
         .post(format!("{}/keys/{id}/setstate", env.server.admin_url()))
+        .header("content-type", "application/json")
         .body("{oops")
         .send()
         .await
