@@ -277,6 +277,52 @@ REFERENCE = json.load(open(os.path.join(OUT, "oci-reference.json")))
 RSA_LABEL = "RSA " + "PRIVATE KEY"  # spliced so this script does not look like it holds a key
 
 
+def _der(tag, body):
+    n = len(body)
+    if n < 0x80:
+        head = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        head = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + head + body
+
+
+def _oid(dotted):
+    parts = [int(x) for x in dotted.split(".")]
+    out = bytes([parts[0] * 40 + parts[1]])
+    for v in parts[2:]:
+        enc = [v & 0x7F]
+        v >>= 7
+        while v:
+            enc.insert(0, 0x80 | (v & 0x7F))
+            v >>= 7
+        out += bytes(enc)
+    return _der(0x06, out)
+
+
+def _int(v):
+    return _der(0x02, v.to_bytes(v.bit_length() // 8 + 1, "big"))
+
+
+def costly_pkcs8(kdf):
+    """An ENCRYPTED PRIVATE KEY (PBES2, AES-256-CBC) whose key derivation asks for far too much
+    work: `kdf` is ("pbkdf2", iterations) or ("scrypt", N, r, p). Built from RFC 8018 / RFC 7914
+    ASN.1 by hand, because no library writes such a key; the ciphertext is random filler."""
+    salt = _der(0x04, bytes(range(16)))
+    if kdf[0] == "pbkdf2":
+        hmac_sha256 = _der(0x30, _oid("1.2.840.113549.2.9") + b"\x05\x00")
+        kdf_alg = _der(0x30, _oid("1.2.840.113549.1.5.12") + _der(0x30, salt + _int(kdf[1]) + hmac_sha256))
+    else:
+        _, n, r, par = kdf
+        kdf_alg = _der(0x30, _oid("1.3.6.1.4.1.11591.4.11") + _der(0x30, salt + _int(n) + _int(r) + _int(par)))
+    enc_alg = _der(0x30, _oid("2.16.840.1.101.3.4.1.42") + _der(0x04, bytes(16)))
+    pbes2 = _der(0x30, _oid("1.2.840.113549.1.5.13") + _der(0x30, kdf_alg + enc_alg))
+    der = _der(0x30, pbes2 + _der(0x04, bytes(range(48)) * 26))
+    b64 = base64.b64encode(der).decode()
+    lines = [b64[i:i + 64] for i in range(0, len(b64), 64)]
+    return "-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END ENCRYPTED PRIVATE KEY-----\n"
+
+
 def key_errors():
     pkcs1 = KEYS["rsa2048-pkcs1"]["private_key_pem"]
     enc = KEYS["rsa2048-pkcs8-aes256"]["private_key_pem"]
@@ -305,6 +351,18 @@ def key_errors():
              expected_error="INVALID_PRIVATE_KEY", sdk_accepts=True,
              note="PBES1 (openssl pkcs8 -v1 PBE-SHA1-3DES) is not supported; the message says how to convert"),
     ]
+    costly = [
+        dict(name="pkcs8-pbkdf2-iterations-over-limit", private_key_pem=costly_pkcs8(("pbkdf2", 2**31 - 1)),
+             passphrase="twinkey-test-passphrase", expected_error="INVALID_PRIVATE_KEY",
+             note="2^31-1 PBKDF2 iterations (minutes of CPU) are refused before any derivation; the limit is "
+                  "5 000 000 (OpenSSL writes 2 048)"),
+        dict(name="pkcs8-scrypt-memory-over-limit", private_key_pem=costly_pkcs8(("scrypt", 2**24, 8, 1)),
+             passphrase="twinkey-test-passphrase", expected_error="INVALID_PRIVATE_KEY",
+             note="scrypt N=2^24, r=8 asks for 16 GiB; at most 256 MiB and p <= 4 are accepted"),
+        dict(name="pkcs8-scrypt-parallelism-over-limit", private_key_pem=costly_pkcs8(("scrypt", 2**14, 8, 64)),
+             passphrase="twinkey-test-passphrase", expected_error="INVALID_PRIVATE_KEY",
+             note="scrypt p=64 multiplies the work; at most p = 4"),
+    ]
     for name in ["rsa2048-pkcs8-aes256", "rsa2048-pkcs8-des3-sha1", "rsa2048-legacy-aes128"]:
         pem = KEYS[name]["private_key_pem"]
         out.append(dict(name=f"wrong-passphrase-{name}", private_key_pem=pem, passphrase="wrong pass phrase",
@@ -319,7 +377,8 @@ def key_errors():
         except Exception:  # noqa: BLE001 - any refusal counts
             sdk_ok = False
         assert sdk_ok == e.get("sdk_accepts", False), (e["name"], sdk_ok)
-    return out
+    # Not loaded with the SDK: it would spend minutes (or gigabytes) deriving a key.
+    return out + costly
 
 
 def request_errors():

@@ -35,6 +35,7 @@ use std::sync::Arc;
 pub use config::OciProfile;
 pub use date::{format_http_date, parse_http_date};
 pub use pem::encode as pem_encode;
+pub use private_key::{MAX_PBKDF2_ITERATIONS, MAX_SCRYPT_BYTES, MAX_SCRYPT_PARALLELISM};
 pub use public_key::VerifyingKey;
 pub use request::RequestParts;
 pub use verify::{

@@ -126,11 +126,54 @@ fn rejected(format: &str, e: &aws_lc_rs::error::KeyRejected) -> Error {
     }
 }
 
+/// The most PBKDF2 iterations an encrypted key may ask for (OpenSSL writes 2 048; OWASP's
+/// advice for PBKDF2-SHA256 is 600 000). More would let a key file stall the process.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 5_000_000;
+
+/// The most memory scrypt may ask for (128 · r · N bytes), and its largest `p`.
+pub const MAX_SCRYPT_BYTES: u64 = 256 << 20;
+/// See [`MAX_SCRYPT_BYTES`].
+pub const MAX_SCRYPT_PARALLELISM: u16 = 4;
+
+/// Refuses key-derivation parameters that would cost minutes or gigabytes before the pass
+/// phrase is even tried.
+fn check_cost(scheme: &pkcs8::pkcs5::EncryptionScheme) -> Result<()> {
+    use pkcs8::pkcs5::pbes2::Kdf;
+    let Some(params) = scheme.pbes2() else {
+        return Ok(());
+    };
+    match &params.kdf {
+        Kdf::Pbkdf2(p) if p.iteration_count > MAX_PBKDF2_ITERATIONS => Err(invalid(format!(
+            "the ENCRYPTED PRIVATE KEY asks for {} PBKDF2 iterations (at most \
+             {MAX_PBKDF2_ITERATIONS} are accepted)",
+            p.iteration_count
+        ))),
+        Kdf::Scrypt(p) => {
+            let bytes = 128u64
+                .saturating_mul(u64::from(p.block_size))
+                .saturating_mul(p.cost_parameter);
+            if bytes > MAX_SCRYPT_BYTES || p.parallelization > MAX_SCRYPT_PARALLELISM {
+                Err(invalid(format!(
+                    "the ENCRYPTED PRIVATE KEY asks scrypt for {} MiB with p = {} (at most \
+                     {} MiB and p = {MAX_SCRYPT_PARALLELISM} are accepted)",
+                    bytes >> 20,
+                    p.parallelization,
+                    MAX_SCRYPT_BYTES >> 20
+                )))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Decrypts an `ENCRYPTED PRIVATE KEY` (PKCS#8 PBES2: PBKDF2 or scrypt, AES-CBC/GCM or
 /// DES-EDE3-CBC).
 fn decrypt_pkcs8(der: &[u8], passphrase: Option<&str>) -> Result<Zeroizing<Vec<u8>>> {
     let info = EncryptedPrivateKeyInfoRef::try_from(der)
         .map_err(|_| invalid("the ENCRYPTED PRIVATE KEY block is corrupted"))?;
+    check_cost(&info.encryption_algorithm)?;
     let passphrase = passphrase.ok_or(Error::BadPassphrase)?;
     match info.decrypt(passphrase.as_bytes()) {
         Ok(doc) => Ok(Zeroizing::new(doc.as_bytes().to_vec())),
