@@ -229,7 +229,7 @@ impl Claims {
 
 /// Whether a claim value holds a control character (C0, DEL, C1: newlines, ANSI escapes),
 /// which could forge log lines where it is written.
-fn has_control(s: &str) -> bool {
+pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 

@@ -197,6 +197,11 @@ impl Gate {
         &self.owners
     }
 
+    /// The per-subject count of requests in flight.
+    pub fn streams(&self) -> &StreamLimiter {
+        &self.streams
+    }
+
     /// Takes a place for an admitted request among its subject's requests in flight
     /// (`TOO_MANY_STREAMS` when the subject has as many as allowed); hold it until the
     /// response is sent whole.

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::b64;
-use super::claims::{Claims, Scope};
+use super::claims::{Claims, Scope, has_control};
 use super::error::TokenErrorKind;
 use super::keys::KeyRing;
 use super::rng::Random;
@@ -100,6 +100,12 @@ impl TokenRequest {
         }
         if matches!(&self.token_id, Some(j) if j.is_empty()) {
             return bad("jti must be non-empty");
+        }
+        let texts = [&self.subject, &self.issuer, &self.audience]
+            .into_iter()
+            .chain(&self.token_id);
+        if texts.into_iter().any(|t| has_control(t)) {
+            return bad("subject, audience, issuer and jti must not hold control characters");
         }
         self.scope.validate_for_mint()
     }
