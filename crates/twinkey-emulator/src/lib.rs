@@ -5,8 +5,9 @@
 //!
 //! - the OpenAI-compatible inference endpoints under both documented bases, `/openai/v1` and
 //!   `/20231130/actions/v1`: `POST chat/completions` (JSON and SSE streaming, honouring
-//!   `stream_options.include_usage`), `POST responses` (JSON and streaming), `GET models`.
-//!   Replies are deterministic (derived from the input) and carry realistic `usage`;
+//!   `stream_options.include_usage`), `POST responses` (JSON and streaming; stored for
+//!   `GET`/`DELETE responses/{id}` and `previous_response_id` unless `store` is false),
+//!   `GET models`. Replies are deterministic (derived from the input) and carry realistic `usage`;
 //! - `Authorization: Bearer <secret>` is accepted only for a usable secret of a held key
 //!   (`ACTIVE`, not past `timeExpiry`); anything else is 401 with OCI's error body;
 //! - key state changes reach inference after a configurable propagation delay (default 0);
@@ -158,6 +159,7 @@ struct Shared {
     store: KeyStore,
     faults: Faults,
     counters: Counters,
+    responses: inference::stored::StoredResponses,
     control: control::ControlState,
     max_body_bytes: usize,
     limits: Limits,
@@ -193,6 +195,7 @@ impl Emulator {
                 clock: options.clock,
                 faults: Faults::default(),
                 counters: Counters::default(),
+                responses: Default::default(),
                 control: control::ControlState::new(options.api_key_limit),
                 max_body_bytes: options.max_body_bytes,
                 limits: options.limits,
@@ -213,6 +216,11 @@ impl Emulator {
     /// The request counters.
     pub fn counters(&self) -> &Counters {
         &self.inner.counters
+    }
+
+    /// The responses kept for `GET responses/{id}`.
+    pub fn stored_responses(&self) -> &inference::stored::StoredResponses {
+        &self.inner.responses
     }
 
     /// The control plane's state (principals, faults, the `api-key-count` limit).

@@ -1,6 +1,6 @@
 //! The OpenAI-compatible inference routes, served under both documented bases
 //! (`/openai/v1` and `/20231130/actions/v1`): `POST chat/completions`, `POST responses`,
-//! `GET models`.
+//! `GET`/`DELETE responses/{id}` (stored responses), `GET models`.
 //!
 //! Every request goes through the same steps (`admit`): wait while a hold fault matches,
 //! authenticate the bearer secret against the inference view of the keys (401
@@ -14,6 +14,7 @@ mod input;
 mod models;
 mod responses;
 mod sse;
+pub mod stored;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -35,6 +36,7 @@ pub(crate) fn router() -> Router<Emulator> {
     Router::new()
         .route("/chat/completions", post(chat::handle))
         .route("/responses", post(responses::handle))
+        .route("/responses/{id}", get(stored::get).delete(stored::delete))
         .route("/models", get(models::handle))
 }
 

@@ -1,6 +1,7 @@
 //! `POST responses` (OpenAI Responses API): a plain `response` object, or SSE events from
 //! `response.created` to `response.completed` (`response.incomplete` when
-//! `max_output_tokens` cut the reply short).
+//! `max_output_tokens` cut the reply short). Kept for `GET responses/{id}` unless `store` is
+//! false; a `previous_response_id` must name a kept one.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::completion::{Completion, Finish, complete};
-use super::{admit, input, json_body, json_response, models, sse, unix_seconds};
+use super::{admit, input, json_body, json_response, models, sse, stored, unix_seconds};
 use crate::Emulator;
 use crate::faults::Route;
 use crate::ids;
@@ -38,6 +39,8 @@ async fn run(
     let stream = input::flag(&m, "stream")?;
     let max_output_tokens = input::opt_positive(&m, "max_output_tokens")?;
     models::check(&model, true)?;
+    stored::check_previous(emu, m.get("previous_response_id").and_then(Value::as_str))?;
+    let store = m.get("store").and_then(Value::as_bool).unwrap_or(true);
     let completion = complete(
         &model,
         &prompt.texts,
@@ -53,6 +56,9 @@ async fn run(
         request: m,
         max_output_tokens,
     };
+    if store {
+        emu.stored_responses().insert(r.response(Some(&completion)));
+    }
     if stream {
         Ok(sse::respond(r.events(&completion), fault.as_ref()))
     } else {
