@@ -248,3 +248,159 @@ async fn relay_in_front_of_the_emulator() {
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `host:port` of a service URL like `http://127.0.0.1:PORT/...`.
+fn addr_of(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    rest.split('/').next().unwrap().to_string()
+}
+
+/// Writes `request` on a new connection and reads until the server closes it (or 20 s).
+fn exchange(addr: &str, request: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    std::io::Write::write_all(&mut s, request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn post(addr: &str, path: &str, token: &str, body: &Value) -> String {
+    let body = body.to_string();
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// The limits flags as a user sets them, against the real binary: half-open connections are
+/// closed after `--header-timeout`, `--max-connections` answers 503 past the cap, and SIGTERM
+/// lets a stream in flight finish while new connections are refused, then exits 0.
+#[test]
+fn relay_limit_flags_and_a_draining_sigterm() {
+    use std::io::{Read, Write};
+    let dir = temp_dir("limits");
+    let keys = dir.join("keys.json");
+    assert!(
+        twinkey(&["token", "keygen", "--out", path(&keys)])
+            .status
+            .success()
+    );
+    let emu = Service::start(&[
+        "emulate",
+        "--listen",
+        "127.0.0.1:0",
+        "--init",
+        path(&dir.join("emu")),
+    ]);
+    let mut relay = Service::start(&[
+        "relay",
+        "--key",
+        &emu.get("key_file"),
+        "--token-key",
+        path(&keys),
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        &emu.get("base_url"),
+        "--header-timeout",
+        "1",
+        "--max-connections",
+        "3",
+        "--drain-timeout",
+        "20",
+    ]);
+    let addr = addr_of(&relay.get("base_url"));
+    let out = twinkey(&["token", "mint", "--token-key", path(&keys), "--model", "*"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+
+    // Three connections that send nothing fill the cap: the fourth is told so.
+    let idle: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let refused = exchange(&addr, "GET /v1/models HTTP/1.1\r\nhost: x\r\n\r\n");
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("TOO_MANY_CONNECTIONS"), "{refused}");
+    // The header timeout closes them (no request ever came).
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf);
+        assert!(
+            text.is_empty() || text.starts_with("HTTP/1.1 408"),
+            "{text}"
+        );
+    }
+    // A head sent a byte at a time never becomes a request past the timeout.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut cut = false;
+    for b in b"GET /v1/models HTTP/1.1\r\nhost: x\r\nx-slow: "
+        .iter()
+        .cycle()
+        .take(40)
+    {
+        if slow.write_all(&[*b]).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut buf = Vec::new();
+    let _ = slow.read_to_end(&mut buf);
+    assert!(cut || !String::from_utf8_lossy(&buf).contains("200 OK"));
+    let chat =
+        json!({"model": "openai.gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]});
+    let ok = exchange(&addr, &post(&addr, "/v1/chat/completions", &token, &chat));
+    assert!(ok.starts_with("HTTP/1.1 200"), "the cap frees up: {ok}");
+
+    // A slow stream is in flight when SIGTERM arrives.
+    let admin = addr_of(&emu.get("admin_url"));
+    let fault = json!({"route": "chat/completions", "chunkDelayMs": 150}).to_string();
+    let set = exchange(
+        &admin,
+        &format!(
+            "POST /_emulator/faults HTTP/1.1\r\nhost: {admin}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{fault}",
+            fault.len()
+        ),
+    );
+    assert!(set.starts_with("HTTP/1.1 20"), "{set}");
+    let mut body = chat.clone();
+    body["stream"] = json!(true);
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(post(&addr, "/v1/chat/completions", &token, &body).as_bytes())
+        .unwrap();
+    let mut first = vec![0u8; 512];
+    let n = s.read(&mut first).unwrap();
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    let pid = relay.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "no new connections while draining"
+    );
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    let all = [&first[..n], &rest[..]].concat();
+    assert!(
+        String::from_utf8_lossy(&all).contains("data: [DONE]"),
+        "the stream in flight finished"
+    );
+    let status = relay.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    drop(emu);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -37,6 +37,11 @@ pub fn ring() -> (KeyRing, String) {
 
 impl RelayEnv {
     pub async fn start() -> RelayEnv {
+        RelayEnv::start_with(|o| o).await
+    }
+
+    /// Like [`RelayEnv::start`], with the relay's options changed by `tune`.
+    pub async fn start_with(tune: impl FnOnce(RelayOptions) -> RelayOptions) -> RelayEnv {
         let emu = Emulator::default();
         let key = emu.generate_key(&KeySpec::default()).unwrap();
         let upstream = emu.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -46,7 +51,7 @@ impl RelayEnv {
         let options = RelayOptions::new(upstream.base_url())
             .cors_origins([ORIGIN])
             .clock(Arc::new(clock.clone()));
-        let relay = Relay::new(engine, ring, options)
+        let relay = Relay::new(engine, ring, tune(options))
             .unwrap()
             .bind("127.0.0.1:0".parse().unwrap())
             .await
