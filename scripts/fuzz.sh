@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every libFuzzer target in fuzz/ (or the ones named) for SECONDS each, one after the other.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     # default 60 s per target; FUZZING.md has the figures
+#
+# cargo-fuzz is installed into $TWINKEY_TOOLS; libFuzzer's -Z flags come from the stable toolchain
+# with RUSTC_BOOTSTRAP=1 (no nightly needed). Builds go to $TWINKEY_CACHE/fuzz-target (AddressSanitizer,
+# with debug assertions, so overflows and leaks count as crashes). Each run starts from the committed
+# seeds in fuzz/corpus/<target> plus what earlier runs found ($TWINKEY_CACHE/fuzz-corpus/<target>);
+# crashes, timeouts and leaks are written to $TWINKEY_CACHE/fuzz-artifacts/<target>/ and fail the script.
+# A summary line per target (executions, seconds, executions/s, coverage) goes to stdout and to
+# $TWINKEY_CACHE/fuzz-summary.txt.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$TWINKEY_ROOT/fuzz"
+
+CARGO_FUZZ_VERSION=0.13.2
+seconds="${1:-60}"
+shift || true
+if ! "$TWINKEY_TOOLS/bin/cargo-fuzz" --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
+  step "cargo-fuzz $CARGO_FUZZ_VERSION into $TWINKEY_TOOLS"
+  CARGO_TARGET_DIR="$TWINKEY_CACHE/cargo-fuzz-build" \
+    cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --root "$TWINKEY_TOOLS"
+fi
+export PATH="$TWINKEY_TOOLS/bin:$PATH"
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR="$TWINKEY_CACHE/fuzz-target"
+
+mapfile -t all < <(cargo fuzz list)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+
+step "build ${#targets[@]} fuzz targets (AddressSanitizer, debug assertions)"
+cargo fuzz build --debug-assertions
+
+summary="$TWINKEY_CACHE/fuzz-summary.txt"
+: >"$summary"
+failed=()
+for t in "${targets[@]}"; do
+  step "fuzz $t for ${seconds}s"
+  corpus="$TWINKEY_CACHE/fuzz-corpus/$t" artifacts="$TWINKEY_CACHE/fuzz-artifacts/$t"
+  mkdir -p "$corpus" "$artifacts" "corpus/$t"
+  log="$TWINKEY_CACHE/fuzz-$t.log"
+  if cargo fuzz run --debug-assertions "$t" "$corpus" "corpus/$t" -- \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1; then
+    ok=ok
+  else
+    ok=FAILED; failed+=("$t"); tail -40 "$log"
+  fi
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "$seconds")
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
+  rate=$(( execs / (secs > 0 ? secs : 1) ))
+  printf '%-18s %-6s %12s execs %6ss %8s/s  cov %s\n' "$t" "$ok" "$execs" "$secs" "$rate" "$cov" | tee -a "$summary"
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzzing found problems in: ${failed[*]} (inputs in $TWINKEY_CACHE/fuzz-artifacts/)"
+  exit 1
+fi
