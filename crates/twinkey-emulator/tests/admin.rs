@@ -205,3 +205,71 @@ async fn the_admin_surface_answers_only_to_a_loopback_host() {
         assert_eq!(resp.status(), 200, "{host}");
     }
 }
+
+/// What a page a developer visits could send (a form or `text/plain` POST needs no CORS
+/// preflight) is refused with 403 and changes nothing; the local tool's JSON write works.
+#[tokio::test]
+async fn admin_writes_refuse_what_a_browser_page_could_send() {
+    let env = Env::start().await;
+    let url = format!("{}/keys", env.server.admin_url());
+    let spec = json!({"keyNames": ["a", "b"]}).to_string();
+    let before = env.admin(Method::GET, "/keys", None).await.1["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let hostile: [&[(&str, &str)]; 6] = [
+        &[("content-type", "text/plain")],
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &[("content-type", "multipart/form-data; boundary=x")],
+        &[],
+        &[
+            ("content-type", "application/json"),
+            ("origin", "http://evil.example"),
+        ],
+        &[
+            ("content-type", "application/json"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+    ];
+    for headers in hostile {
+        let mut req = env.http.post(&url).body(spec.clone());
+        for (n, v) in headers {
+            req = req.header(*n, *v);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{headers:?}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "NotAllowed", "{headers:?}");
+    }
+    // A rebound DNS name arrives with its own Host.
+    let resp = env
+        .http
+        .get(&url)
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let after = env.admin(Method::GET, "/keys", None).await.1["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "nothing was created");
+    for ok in [
+        None,
+        Some("http://127.0.0.1:5173"),
+        Some("http://localhost:3000"),
+    ] {
+        let mut req = env
+            .http
+            .post(&url)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(spec.clone());
+        if let Some(o) = ok {
+            req = req
+                .header("origin", o)
+                .header("sec-fetch-site", "same-site");
+        }
+        assert_eq!(req.send().await.unwrap().status(), 200, "{ok:?}");
+    }
+}
