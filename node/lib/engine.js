@@ -57,6 +57,20 @@ class Engine extends EventEmitter {
   }
 
   /**
+   * Throws EngineError (`DESTINATION_NOT_ALLOWED`) when a secret may not be sent to `url`: only
+   * OCI Generative AI inference hosts (https), loopback and the `allowedHosts` option take one.
+   * `engine.fetch` checks every request; call this before sending a secret yourself.
+   */
+  checkDestination(url) {
+    this.#native.checkDestination(String(url))
+  }
+
+  /** The OpenAI-compatible base URL of the key's region (from its OCID), or null. */
+  defaultBaseUrl() {
+    return this.#native.defaultBaseUrl() ?? null
+  }
+
+  /**
    * Judges an attempt's response. `headers` may be a `Headers` object or a plain object; `body`
    * only when a previous call answered `need_body`.
    */

@@ -180,7 +180,7 @@ function engineFetch(engine, baseFetch) {
     withoutRedirects(request)
     const id = nextId
     nextId = (nextId + 1) >>> 0
-    let authorization = engine.sendBegin(id)
+    let authorization = engine.sendBegin(id, request.url)
     for (;;) {
       request.headers.set('authorization', authorization)
       let response

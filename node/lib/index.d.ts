@@ -140,6 +140,14 @@ export declare class Engine extends EventEmitter<EngineEventMap> {
   readonly fetch: Fetch
   /** Hands out the secret for a new attempt; throws NoUsableSecretError. */
   begin(): Attempt
+  /**
+   * Throws EngineError (`DESTINATION_NOT_ALLOWED`) when a secret may not be sent to `url`
+   * (only OCI Generative AI inference hosts over https, loopback and `allowedHosts` take one);
+   * `fetch` checks every request itself.
+   */
+  checkDestination(url: string | URL): void
+  /** The OpenAI-compatible base URL of the key's region (from its OCID), or null. */
+  defaultBaseUrl(): string | null
   /** Judges an attempt's response; `body` only after a `need_body` verdict. */
   complete(
     attempt: Attempt,

@@ -183,6 +183,13 @@ export declare class NativeEngine {
   /** Hands out the secret for a new attempt; throws `NoUsableSecretError` (send nothing). */
   begin(): Attempt
   /**
+   * Throws `EngineError` (`DESTINATION_NOT_ALLOWED`) when a secret may not be sent to `url`
+   * (not an OCI Generative AI host, loopback, or in `allowedHosts`).
+   */
+  checkDestination(url: string): void
+  /** The OpenAI-compatible base URL of the key's region (from its OCID), or `null`. */
+  defaultBaseUrl(): string | null
+  /**
    * Judges an attempt's response: its status, its headers (only the names in
    * `RELEVANT_HEADERS` are read) and, when a previous call answered `need_body`, its body.
    */
@@ -213,12 +220,12 @@ export declare class NativeEngine {
   /** Sets a secret's state as the service reports it (any string; no transition rules). */
   syncState(secret: string, state: string): void
   /**
-   * `engine.fetch`: hands out the secret for a new attempt, kept under `id` (a number the
-   * caller picks, unique among its attempts in flight); returns the `Authorization` value to
-   * send. Throws `NoUsableSecretError` (send nothing), or `INVALID_ATTEMPT` when `id` is
-   * taken.
+   * `engine.fetch`: hands out the secret for a new attempt to send a request to `url`, kept
+   * under `id` (a number the caller picks, unique among its attempts in flight); returns the
+   * `Authorization` value to send. Throws `DESTINATION_NOT_ALLOWED` when a secret may not go
+   * to `url`, `NoUsableSecretError` (send nothing), or `INVALID_ATTEMPT` when `id` is taken.
    */
-  sendBegin(id: number): string
+  sendBegin(id: number, url: string): string
   /**
    * `engine.fetch`: judges the response of attempt `id` to a request for `url`. `values`
    * holds the response's values of `RELEVANT_HEADERS`, in that order (`null` when absent);
@@ -447,6 +454,11 @@ export interface EngineOptions {
   expiringSoonWindowMs?: number
   /** How long a half-open probe holds its secret (default 30 000). */
   probeLeaseMs?: number
+  /**
+   * Hosts besides OCI Generative AI inference hosts and loopback that secrets may be sent to
+   * (`host`, `*.domain`, `http://host` for plain HTTP).
+   */
+  allowedHosts?: Array<string>
 }
 
 /** A snapshot of the engine's view of both secrets. */

@@ -116,6 +116,19 @@ impl NativeEngine {
         })
     }
 
+    /// Throws `EngineError` (`DESTINATION_NOT_ALLOWED`) when a secret may not be sent to `url`
+    /// (not an OCI Generative AI host, loopback, or in `allowedHosts`).
+    #[napi]
+    pub fn check_destination(&self, env: Env, url: String) -> Result<()> {
+        self.engine.check_destination(&url).or_throw(&env)
+    }
+
+    /// The OpenAI-compatible base URL of the key's region (from its OCID), or `null`.
+    #[napi]
+    pub fn default_base_url(&self) -> Option<String> {
+        self.engine.default_base_url()
+    }
+
     /// Judges an attempt's response: its status, its headers (only the names in
     /// `RELEVANT_HEADERS` are read) and, when a previous call answered `need_body`, its body.
     #[napi]

@@ -21,6 +21,9 @@ pub struct EngineOptions {
     pub expiring_soon_window_ms: Option<f64>,
     /// How long a half-open probe holds its secret (default 30 000).
     pub probe_lease_ms: Option<f64>,
+    /// Hosts besides OCI Generative AI inference hosts and loopback that secrets may be sent to
+    /// (`host`, `*.domain`, `http://host` for plain HTTP).
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 impl EngineOptions {
@@ -28,6 +31,7 @@ impl EngineOptions {
     pub(crate) fn to_core(&self) -> twinkey::Result<twinkey::EngineOptions> {
         let mut o = twinkey::EngineOptions {
             prefer: self.prefer.clone(),
+            allowed_hosts: self.allowed_hosts.clone().unwrap_or_default(),
             ..twinkey::EngineOptions::default()
         };
         let fields = [

@@ -29,19 +29,19 @@ pub struct SendVerdict<'env> {
 
 #[napi]
 impl NativeEngine {
-    /// `engine.fetch`: hands out the secret for a new attempt, kept under `id` (a number the
-    /// caller picks, unique among its attempts in flight); returns the `Authorization` value to
-    /// send. Throws `NoUsableSecretError` (send nothing), or `INVALID_ATTEMPT` when `id` is
-    /// taken.
+    /// `engine.fetch`: hands out the secret for a new attempt to send a request to `url`, kept
+    /// under `id` (a number the caller picks, unique among its attempts in flight); returns the
+    /// `Authorization` value to send. Throws `DESTINATION_NOT_ALLOWED` when a secret may not go
+    /// to `url`, `NoUsableSecretError` (send nothing), or `INVALID_ATTEMPT` when `id` is taken.
     #[napi]
-    pub fn send_begin(&self, env: Env, id: u32) -> Result<String> {
+    pub fn send_begin(&self, env: Env, id: u32, url: String) -> Result<String> {
         if self.sending.borrow().contains_key(&id) {
             return Err(twinkey::Error::InvalidAttempt {
                 reason: format!("attempt {id} is already in flight"),
             })
             .or_throw(&env);
         }
-        let attempt = self.engine.begin();
+        let attempt = self.engine.begin_for(&url);
         self.flush(&env);
         Ok(self.keep(id, attempt.or_throw(&env)?))
     }

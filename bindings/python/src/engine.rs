@@ -268,7 +268,8 @@ impl PyEngine {
     #[new]
     #[pyo3(signature = (
         key, *, prefer = None, expiry_skew = 60.0, cooldown_base = 30.0, cooldown_max = 900.0,
-        expiring_soon_window = 1_209_600.0, probe_lease = 30.0, on_event = None, clock = None
+        expiring_soon_window = 1_209_600.0, probe_lease = 30.0, allowed_hosts = None,
+        on_event = None, clock = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -279,6 +280,7 @@ impl PyEngine {
         cooldown_max: f64,
         expiring_soon_window: f64,
         probe_lease: f64,
+        allowed_hosts: Option<Vec<String>>,
         on_event: Option<Py<PyAny>>,
         clock: Option<&Bound<'_, PyManualClock>>,
     ) -> PyResult<Self> {
@@ -289,6 +291,7 @@ impl PyEngine {
             cooldown_max: duration("cooldown_max", cooldown_max)?,
             expiring_soon_window: duration("expiring_soon_window", expiring_soon_window)?,
             probe_lease: duration("probe_lease", probe_lease)?,
+            allowed_hosts: allowed_hosts.unwrap_or_default(),
         };
         let key = key.get().snapshot()?;
         let engine = match clock {
@@ -313,6 +316,27 @@ impl PyEngine {
         Ok(PyAttempt {
             inner: self.engine.begin().py()?,
         })
+    }
+
+    /// The secret for a new attempt to send a request to `url`. Raises
+    /// `EngineError` (`DESTINATION_NOT_ALLOWED`) when a secret may not go there (not an OCI
+    /// Generative AI host, loopback, or in `allowed_hosts`), `NoUsableSecretError` when neither
+    /// secret can be used; then send nothing.
+    fn begin_for(&self, url: &str) -> PyResult<PyAttempt> {
+        Ok(PyAttempt {
+            inner: self.engine.begin_for(url).py()?,
+        })
+    }
+
+    /// Raises `EngineError` (`DESTINATION_NOT_ALLOWED`) when a secret may not be sent to `url`.
+    fn check_destination(&self, url: &str) -> PyResult<()> {
+        self.engine.check_destination(url).py()
+    }
+
+    /// The OpenAI-compatible base URL of the key's region (from its OCID), or `None`.
+    #[getter]
+    fn default_base_url(&self) -> Option<String> {
+        self.engine.default_base_url()
     }
 
     /// Judges an attempt's response from its status and headers (and, only when a previous

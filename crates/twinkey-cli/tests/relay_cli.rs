@@ -404,3 +404,59 @@ fn relay_limit_flags_and_a_draining_sigterm() {
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The relay's secrets go only to an OCI inference host, loopback or an `--allow-host`: a
+/// foreign upstream is refused at start, before any secret could be sent.
+#[test]
+fn relay_refuses_a_foreign_upstream_unless_allowed() {
+    let dir = temp_dir("destination");
+    let keys = dir.join("keys.json");
+    assert!(
+        twinkey(&["token", "keygen", "--out", path(&keys)])
+            .status
+            .success()
+    );
+    let key = dir.join("key.json");
+    std::fs::write(
+        &key,
+        r#"{"keys": [{"keyName": "key-one", "key": "sk-dest-one-00000001", "state": "ACTIVE"},
+                     {"keyName": "key-two", "key": "sk-dest-two-00000002", "state": "ACTIVE"}]}"#,
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let base = [
+        "--json",
+        "relay",
+        "--key",
+        path(&key),
+        "--token-key",
+        path(&keys),
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "https://api.openai.com/v1",
+    ];
+    let out = twinkey(&base);
+    assert!(!out.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("DESTINATION_NOT_ALLOWED"), "{text}");
+    assert!(!text.contains("sk-dest-"), "{text}");
+    let mut allowed = base.to_vec();
+    allowed.extend(["--allow-host", "*.example"]);
+    let out = twinkey(&allowed);
+    assert!(!out.status.success(), "a wrong entry does not help");
+    let mut allowed = base.to_vec();
+    allowed.extend(["--allow-host", "api.openai.com"]);
+    let relay = Service::start(&allowed[1..]);
+    assert!(relay.get("base_url").starts_with("http://127.0.0.1:"));
+    drop(relay);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -60,6 +60,8 @@ impl InferenceClient {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
+        // Secrets go only where the engine allows (OCI inference hosts, loopback, allowed_hosts).
+        engine.check_destination(base.as_str())?;
         Ok(InferenceClient { engine, base, http })
     }
 
@@ -128,7 +130,7 @@ impl InferenceClient {
             });
         }
         let kind = StreamKind::for_path(url.path());
-        let mut attempt = self.engine.begin()?;
+        let mut attempt = self.engine.begin_for(url.as_str())?;
         loop {
             *round_trips += 1;
             let mut resp = match self.exchange(&request, &url, &attempt).await {

@@ -167,6 +167,15 @@ pub enum Error {
         /// One entry per secret.
         reasons: Vec<SecretReason>,
     },
+    /// A secret was asked for a destination it may not go to (not an OCI Generative AI host,
+    /// not loopback, not in `allowed_hosts`); nothing was sent.
+    #[error("a secret may not be sent to {destination}: {reason}")]
+    DestinationNotAllowed {
+        /// Scheme and host of the refused URL (never its path or query).
+        destination: String,
+        /// Why.
+        reason: String,
+    },
     /// An attempt was completed twice or handed to an engine that did not create it.
     #[error("invalid attempt: {reason}")]
     InvalidAttempt {
@@ -271,6 +280,7 @@ impl Error {
             Error::InvalidOptions { .. } => "INVALID_OPTIONS",
             Error::NoUsableSecret { .. } => "NO_USABLE_SECRET",
             Error::InvalidAttempt { .. } => "INVALID_ATTEMPT",
+            Error::DestinationNotAllowed { .. } => "DESTINATION_NOT_ALLOWED",
             Error::StreamInterrupted { .. } => "STREAM_INTERRUPTED",
             Error::InvalidConfig { .. } => "INVALID_CONFIG",
             Error::InvalidPrivateKey { .. } => "INVALID_PRIVATE_KEY",
@@ -296,7 +306,9 @@ impl Error {
             | Error::UnknownSecret { .. }
             | Error::SecretRevoked { .. }
             | Error::InvalidTransition { .. } => "secret",
-            Error::NoUsableSecret { .. } | Error::InvalidAttempt { .. } => "engine",
+            Error::NoUsableSecret { .. }
+            | Error::InvalidAttempt { .. }
+            | Error::DestinationNotAllowed { .. } => "engine",
             Error::StreamInterrupted { .. } => "stream",
             Error::InvalidConfig { .. }
             | Error::InvalidPrivateKey { .. }

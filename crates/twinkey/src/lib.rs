@@ -22,6 +22,7 @@
 //! Bindings do the I/O with their host's HTTP stack and loop on the engine's [`Verdict`]s.
 
 pub mod control;
+pub mod destination;
 pub mod engine;
 pub mod error;
 pub mod files;

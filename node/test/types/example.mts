@@ -45,12 +45,16 @@ const engine = new Engine(key, {
   cooldownBaseMs: 30_000,
   cooldownMaxMs: 900_000,
   expiringSoonWindowMs: 14 * 86_400_000,
+  allowedHosts: ['proxy.example.com', '*.corp.example'],
   onEvent: (e: EngineEvent) => console.log(e.kind, e.secret, e.message),
   clock: new ManualClock('2026-01-01T00:00:00Z'),
 })
 engine.on('failed_over', (e) => console.log(`${e.secret} -> ${e.to ?? '?'}`))
 engine.on('event', (e) => console.log(e.reason?.toUpperCase()))
 
+engine.checkDestination('https://proxy.example.com/openai/v1')
+const regionBase: string | null = engine.defaultBaseUrl()
+console.log(regionBase)
 const client = new OpenAI({ baseURL: 'http://127.0.0.1:8080/openai/v1', apiKey: 'unused', fetch: engine.fetch })
 try {
   const r = await client.chat.completions.create({ model: 'openai.gpt-oss-120b', messages: [{ role: 'user', content: 'hi' }] })

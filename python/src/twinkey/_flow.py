@@ -71,7 +71,7 @@ def sync_engine_flow(
     """The sync auth flow: set the secret, send, follow the verdict."""
     request.read()  # buffered, so that the one replay can send the body again
     try:
-        attempt = engine.begin()
+        attempt = engine.begin_for(str(request.url))
     except TwinkeyError as error:
         raise adapt(error) from None
     while True:
@@ -102,7 +102,7 @@ async def async_engine_flow(
     """The async auth flow: same steps as :func:`sync_engine_flow`."""
     await request.aread()
     try:
-        attempt = engine.begin()
+        attempt = engine.begin_for(str(request.url))
     except TwinkeyError as error:
         raise adapt(error) from None
     while True:

@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Literal, final, overload
 
 from typing_extensions import NotRequired, Self, TypeAlias, TypedDict
@@ -274,10 +274,15 @@ class Engine:
         cooldown_max: float = 900.0,
         expiring_soon_window: float = 1209600.0,
         probe_lease: float = 30.0,
+        allowed_hosts: Sequence[str] | None = None,
         on_event: Callable[[Event], object] | None = None,
         clock: ManualClock | None = None,
     ) -> Self: ...
     def begin(self) -> Attempt: ...
+    def begin_for(self, url: str) -> Attempt: ...
+    def check_destination(self, url: str) -> None: ...
+    @property
+    def default_base_url(self) -> str | None: ...
     def complete(
         self, attempt: Attempt, status: int, headers: _Headers = None, body: bytes | None = None
     ) -> Verdict: ...

@@ -9,6 +9,11 @@ multiply.
     import twinkey, twinkey.openai
     client = twinkey.openai.client(twinkey.Engine(twinkey.ApiKey.load("key.json")), base_url=URL)
 
+Without ``base_url`` (or ``OPENAI_BASE_URL``) the client calls the key's region's OCI inference
+base. Secrets are sent only to OCI Generative AI inference hosts, loopback and the engine's
+``allowed_hosts``: any other URL, a redirect to one included, raises ``DESTINATION_NOT_ALLOWED``
+before anything is sent.
+
 Errors the engine raises through the SDK (``NoUsableSecretError``, ...) are instances of both
 the twinkey class and ``openai.OpenAIError``, so the SDK passes them on as they are instead of
 retrying them as connection errors; ``except twinkey.NoUsableSecretError`` catches them.
@@ -17,6 +22,7 @@ retrying them as connection errors; ``except twinkey.NoUsableSecretError`` catch
 from __future__ import annotations
 
 import functools
+import os
 from typing import TYPE_CHECKING, Any, Union
 
 from ._native import ApiKey, Engine
@@ -57,6 +63,13 @@ def uses_httpx2() -> bool:
 
 def _engine(engine: EngineOrKey) -> Engine:
     return engine if isinstance(engine, Engine) else Engine(engine)
+
+
+def _base_url(given: str | None, engine: Engine) -> str | None:
+    """The base URL: the one given, else the SDK's ``OPENAI_BASE_URL``, else the key's region's
+    OCI inference base (never the SDK's own default host: the engine refuses to send a secret
+    there anyway, ``DESTINATION_NOT_ALLOWED``)."""
+    return given or os.environ.get("OPENAI_BASE_URL") or engine.default_base_url
 
 
 def _as_openai_error(error: TwinkeyError) -> BaseException:
@@ -133,8 +146,11 @@ def client(
     """``openai.OpenAI`` whose requests carry the engine's secrets. ``kwargs`` go to
     ``OpenAI(...)`` (``max_retries``, ``timeout``, ``project``, ...); ``http_client_options`` to
     the HTTP client. ``api_key`` is only a placeholder: twinkey sets ``Authorization``."""
+    engine = _engine(engine)
     http = http_client(engine, **(http_client_options or {}))
-    result: _openai.OpenAI = _sdk().OpenAI(base_url=base_url, api_key=api_key, http_client=http, **kwargs)
+    result: _openai.OpenAI = _sdk().OpenAI(
+        base_url=_base_url(base_url, engine), api_key=api_key, http_client=http, **kwargs
+    )
     return result
 
 
@@ -147,8 +163,9 @@ def async_client(
     **kwargs: Any,
 ) -> _openai.AsyncOpenAI:
     """``openai.AsyncOpenAI`` whose requests carry the engine's secrets (see :func:`client`)."""
+    engine = _engine(engine)
     http = async_http_client(engine, **(http_client_options or {}))
     result: _openai.AsyncOpenAI = _sdk().AsyncOpenAI(
-        base_url=base_url, api_key=api_key, http_client=http, **kwargs
+        base_url=_base_url(base_url, engine), api_key=api_key, http_client=http, **kwargs
     )
     return result

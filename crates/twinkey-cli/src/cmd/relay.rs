@@ -30,6 +30,10 @@ pub struct Args {
     /// `https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1`.
     #[arg(long, value_name = "URL")]
     upstream: String,
+    /// A host besides OCI inference hosts and loopback the upstream may be on (repeatable:
+    /// `host`, `*.domain`, `http://host` for plain HTTP); secrets go nowhere else.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allowed_hosts: Vec<String>,
     /// A browser origin allowed to call the relay (repeatable; `*` for any).
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
@@ -54,7 +58,11 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     let key = ApiKey::load(&args.key)
         .map_err(|e| Failure::new(e.code(), format!("{}: {e}", args.key.display())))?;
     // The engine logs its events (fail-over, rejections, expiring secrets) itself.
-    let engine = Engine::new(key, EngineOptions::default())?;
+    let options = EngineOptions {
+        allowed_hosts: args.allowed_hosts.clone(),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::new(key, options)?;
     let ring = load_ring(&args.token_key)?;
     let kids: Vec<String> = ring.kids().map(str::to_owned).collect();
     let mut options = RelayOptions::new(args.upstream.clone())

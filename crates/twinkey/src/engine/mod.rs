@@ -46,6 +46,7 @@ pub use response::{
     parse_http_date,
 };
 
+use crate::destination::Destinations;
 use crate::error::{Error, Result, SecretReason, UnusableReason};
 use crate::key::{ApiKey, Slot, Transition};
 use crate::secret::{SecretState, SecretValue};
@@ -65,6 +66,7 @@ pub struct Engine {
 struct Inner {
     id: u64,
     options: EngineOptions,
+    destinations: Destinations,
     skew_ms: i64,
     window_ms: i64,
     lease_ms: i64,
@@ -330,6 +332,7 @@ impl Engine {
                 skew_ms,
                 window_ms,
                 lease_ms: duration_ms(options.probe_lease),
+                destinations: Destinations::new(&options.allowed_hosts)?,
                 options,
                 clock,
                 store,
@@ -382,6 +385,29 @@ impl Engine {
             }
             None => Err(self.no_usable(&view, now)),
         }
+    }
+
+    /// `Ok` when a secret of this engine may be sent to `url`: an OCI Generative AI inference
+    /// host over HTTPS, loopback, or a host in [`EngineOptions::allowed_hosts`];
+    /// `DESTINATION_NOT_ALLOWED` otherwise. Check every URL a secret goes to (redirects too).
+    pub fn check_destination(&self, url: &str) -> Result<()> {
+        self.inner.destinations.check(url)
+    }
+
+    /// [`Engine::begin`] for a request to `url`: refuses (`DESTINATION_NOT_ALLOWED`, nothing
+    /// handed out) when a secret may not go there.
+    pub fn begin_for(&self, url: &str) -> Result<Attempt> {
+        self.check_destination(url)?;
+        self.begin()
+    }
+
+    /// The OpenAI-compatible base URL of the key's region (from its OCID), e.g.
+    /// `https://inference.generativeai.us-chicago-1.oci.oraclecloud.com/openai/v1`; `None`
+    /// when the key has no id naming a region. SDK clients default to it.
+    pub fn default_base_url(&self) -> Option<String> {
+        let view = self.inner.view.load();
+        let region = crate::key::region_from_ocid(view.key.id.as_deref()?)?;
+        crate::control::inference_base_for_region(&region).ok()
     }
 
     /// Judges an attempt's response. See [`Verdict`].

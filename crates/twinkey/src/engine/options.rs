@@ -20,6 +20,9 @@ pub struct EngineOptions {
     /// How long a half-open probe holds its secret before another request may probe
     /// (default 30 s; protects against probes that never complete).
     pub probe_lease: Duration,
+    /// Hosts besides OCI Generative AI inference hosts and loopback that secrets may be sent
+    /// to (`host`, `*.domain`, `http://host` for plain HTTP); see [`crate::destination`].
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for EngineOptions {
@@ -31,6 +34,7 @@ impl Default for EngineOptions {
             cooldown_max: Duration::from_secs(15 * 60),
             expiring_soon_window: Duration::from_secs(14 * 24 * 3600),
             probe_lease: Duration::from_secs(30),
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -59,6 +63,7 @@ impl EngineOptions {
         if self.cooldown_max > 7 * day || self.expiring_soon_window > 3650 * day {
             return bad("durations are out of range");
         }
+        crate::destination::Destinations::new(&self.allowed_hosts)?;
         Ok(())
     }
 
