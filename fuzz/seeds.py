@@ -66,6 +66,9 @@ for name in ["requests", "retry"]:
                 elif isinstance(v, str):
                     put("control_response", v)
 
+for c in load("destination/cases.json")["cases"]:
+    put("destination", c["url"])
+
 for t in sorted(p.name for p in OUT.iterdir()):
     files = list((OUT / t).iterdir())
     print(f"{t}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

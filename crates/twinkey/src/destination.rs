@@ -37,6 +37,8 @@ pub struct Destinations {
 struct Target<'a> {
     https: bool,
     host: &'a str,
+    /// The host was written in brackets (an IPv6 literal).
+    ipv6: bool,
 }
 
 fn refused(url: &str, why: impl Into<String>) -> Error {
@@ -71,6 +73,11 @@ fn valid_host(host: &str) -> bool {
         })
 }
 
+/// Empty (the scheme's default) or a number up to 65535.
+fn valid_port(port: &str) -> bool {
+    port.is_empty() || (port.bytes().all(|b| b.is_ascii_digit()) && port.parse::<u16>().is_ok())
+}
+
 fn parse(url: &str) -> Result<Target<'_>> {
     let (scheme, rest) = url
         .split_once("://")
@@ -93,34 +100,41 @@ fn parse(url: &str) -> Result<Target<'_>> {
     if rest[end..].starts_with('\\') {
         return Err(refused(url, "the URL holds a backslash"));
     }
+    let ipv6 = authority.starts_with('[');
     let host = if let Some(v6) = authority.strip_prefix('[') {
         let (inner, after) = v6
             .split_once(']')
             .ok_or_else(|| refused(url, "an IPv6 address without its closing bracket"))?;
-        if !(after.is_empty() || after.starts_with(':')) {
-            return Err(refused(url, "junk after the IPv6 address"));
+        match after.strip_prefix(':') {
+            Some(port) if valid_port(port) => inner,
+            None if after.is_empty() => inner,
+            _ => return Err(refused(url, "junk or a bad port after the IPv6 address")),
         }
-        inner
     } else {
         match authority.rsplit_once(':') {
-            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-            Some(_) => return Err(refused(url, "a port that is not a number")),
+            Some((h, port)) if valid_port(port) => h,
+            Some(_) => return Err(refused(url, "a port that is not a number up to 65535")),
             None => authority,
         }
     };
-    Ok(Target { https, host })
+    Ok(Target { https, host, ipv6 })
+}
+
+/// A dotted-decimal octet as written canonically: digits only, no leading zero (`010` is
+/// octal to some parsers and an error to others), at most 255.
+fn canonical_octet(o: &str) -> bool {
+    !o.is_empty()
+        && o.bytes().all(|b| b.is_ascii_digit())
+        && (o == "0" || !o.starts_with('0'))
+        && o.parse::<u8>().is_ok()
 }
 
 fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") || host == "::1" {
+    if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
     let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+    octets.len() == 4 && octets[0] == "127" && octets.iter().all(|o| canonical_octet(o))
 }
 
 /// Whether `host` (lower case) is an OCI Generative AI inference host of some region and realm.
@@ -197,6 +211,16 @@ impl Destinations {
     /// and host only) otherwise.
     pub fn check(&self, url: &str) -> Result<()> {
         let t = parse(url)?;
+        if t.ipv6 {
+            return if t.host == "::1" {
+                Ok(())
+            } else {
+                Err(refused(
+                    url,
+                    "the only IPv6 address a secret goes to is ::1",
+                ))
+            };
+        }
         let host = t.host.to_ascii_lowercase();
         let host = host.strip_suffix('.').unwrap_or(&host);
         if is_loopback(host) {
