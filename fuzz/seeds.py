@@ -3,10 +3,12 @@
 test vectors (tests/vectors/), so fuzzing starts from real keys, tokens, configs and streams.
 Structure-aware targets (signer_request, signature_verify, relay_admission, body_filter,
 engine_ops) start from libFuzzer's own inputs. Run after changing the vectors; files are named by
-content hash, so re-running adds nothing twice."""
+content hash, so re-running adds nothing twice. `seeds.py pem_key` writes one target's seeds
+only (scripts/fuzz.sh does this at each run: pem_key's seeds are private keys, not committed)."""
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,7 +16,12 @@ V = ROOT / "tests" / "vectors"
 OUT = ROOT / "fuzz" / "corpus"
 
 
+ONLY = set(sys.argv[1:])  # target names to write; none given: all
+
+
 def put(target, data):
+    if ONLY and target not in ONLY:
+        return
     if isinstance(data, str):
         data = data.encode()
     d = OUT / target
@@ -69,6 +76,6 @@ for name in ["requests", "retry"]:
 for c in load("destination/cases.json")["cases"]:
     put("destination", c["url"])
 
-for t in sorted(p.name for p in OUT.iterdir()):
+for t in sorted(p.name for p in OUT.iterdir() if not ONLY or p.name in ONLY):
     files = list((OUT / t).iterdir())
     print(f"{t}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

@@ -26,6 +26,8 @@ export PATH="$TWINKEY_TOOLS/bin:$PATH"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="$TWINKEY_CACHE/fuzz-target"
 
+# Seeds from the shared vectors (pem_key's are never committed: they are private keys).
+python3 seeds.py pem_key >/dev/null
 mapfile -t all < <(cargo fuzz list)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
