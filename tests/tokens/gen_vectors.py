@@ -462,6 +462,12 @@ def gate_vectors():
              method="GET", path="/v1/models"),
         step(admit("models", "models/cohere.command-r", None, None, None, None),
              authorization=f"Bearer {wild}", method="GET", path="/v1/models/cohere.command-r"),
+        # A GET carries no body: one sent anyway would reach the upstream unchecked (found by
+        # fuzz/fuzz_targets/relay_admission.rs).
+        step(refuse("INVALID_REQUEST", 400), authorization=f"Bearer {wild}", method="GET",
+             path="/v1/models", body_text="]]]/e`"),
+        step(refuse("INVALID_REQUEST", 400), authorization=f"Bearer {wild}", method="GET",
+             path="/v1/models/cohere.command-r", body_text="{}"),
         step(admit("chat.completions", "chat/completions", "anything", None,
                    {"model": "anything", "messages": []}, None),
              authorization=f"Bearer {wild}",

@@ -4,7 +4,7 @@
 //! `*.domain`, HTTPS only; `http://host` to allow plain HTTP to it). Anything else is
 //! `DESTINATION_NOT_ALLOWED`: the default base URL of an SDK (`api.openai.com`), a redirect to
 //! another host, or a URL built to confuse a parser (user info, backslashes, percent-encoded
-//! or non-ASCII host names are refused rather than interpreted).
+//! or non-ASCII host names, and their `xn--` forms, are refused rather than interpreted).
 
 use crate::error::{Error, Result};
 
@@ -67,6 +67,9 @@ fn valid_host(host: &str) -> bool {
         && host.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
+                // An IDNA A-label is a non-ASCII name in disguise: WHATWG parsers decode it
+                // (or reject it when the punycode is bad), so the check could disagree with them.
+                && !label.starts_with("xn--")
                 && label
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

@@ -144,10 +144,18 @@ pub fn apply_scope(
         )));
     }
     if !endpoint.has_model_body(method) {
+        // A GET or DELETE carries no body: one sent anyway would reach the upstream unchecked.
+        if !body.is_empty() {
+            return Err(bad_request(format!(
+                "a {} request to {} carries no body",
+                method.to_ascii_uppercase(),
+                endpoint.name()
+            )));
+        }
         return Ok(ScopedBody {
             model: None,
             max_output_tokens: None,
-            body: (!body.is_empty()).then(|| body.to_vec()),
+            body: None,
             previous_response_id: None,
         });
     }
