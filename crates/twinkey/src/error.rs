@@ -248,6 +248,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The tokens-per-minute budget cannot admit the request now (policy `fail_fast`, or a wait
+    /// longer than `max_wait`); nothing was sent.
+    #[error("tokens-per-minute budget exceeded ({scope}): retry after {retry_after_ms} ms")]
+    TpmBudgetExceeded {
+        /// What is full: `key`, `model:<name>` or `rate_limited` (the service answered 429).
+        scope: String,
+        /// Milliseconds until the request would be admitted.
+        retry_after_ms: u64,
+        /// The estimate the request was refused on.
+        requested: u64,
+    },
     /// A server token, a token signing key or a relay admission was refused (SPEC section 7).
     /// The stable code comes from [`TokenErrorKind::code`](crate::token::TokenErrorKind::code).
     #[error("{reason}")]
@@ -291,13 +302,14 @@ impl Error {
             Error::Service { .. } => "SERVICE_ERROR",
             Error::RotationRefused { .. } => "ROTATION_REFUSED",
             Error::RotationState { .. } => "ROTATION_STATE",
+            Error::TpmBudgetExceeded { .. } => "TPM_BUDGET_EXCEEDED",
             Error::Token { kind, .. } => kind.code(),
         }
     }
 
     /// The family of the code, used by bindings to pick an exception subclass:
     /// `key`, `secret`, `engine`, `stream`, `signing`, `request`, `transport`, `service`,
-    /// `rotation`, `tokens`.
+    /// `rotation`, `tokens`, `budget`.
     pub fn family(&self) -> &'static str {
         match self {
             Error::InvalidKey { .. } | Error::InvalidOptions { .. } => "key",
@@ -319,6 +331,7 @@ impl Error {
             Error::Service { .. } => "service",
             Error::RotationRefused { .. } | Error::RotationState { .. } => "rotation",
             Error::Token { .. } => "tokens",
+            Error::TpmBudgetExceeded { .. } => "budget",
         }
     }
 

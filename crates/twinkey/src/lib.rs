@@ -19,8 +19,12 @@
 //!   JWTs, EdDSA or HS256) for browser tooling: mint, verify (RFC 8725), the relay's admission
 //!   gate and the browser client's token cache.
 //!
+//! - [`usage`] / [`budget`]: token usage read from requests and responses, and the key's
+//!   tokens-per-minute budget (estimate, admit or wait, reconcile, 429s folded in).
+//!
 //! Bindings do the I/O with their host's HTTP stack and loop on the engine's [`Verdict`]s.
 
+pub mod budget;
 pub mod control;
 pub mod destination;
 pub mod engine;
@@ -35,7 +39,9 @@ pub mod signer;
 pub mod stream;
 pub mod time;
 pub mod token;
+pub mod usage;
 
+pub use budget::{Admission, Budget, BudgetOptions, Charge, Outcome, Policy, RateLimitHeaders};
 pub use engine::{
     Attempt, Counters, Engine, EngineOptions, EngineStatus, Event, EventKind, HealthState,
     HealthStore, MemoryStore, ResponseFacts, SecretStatus, SubscriptionId, Verdict,
@@ -48,3 +54,4 @@ pub use signer::{DateHeader, RequestParts, SignOptions, SignedRequest, Signer};
 pub use stream::{SseEvent, SseMonitor, StreamKind, Termination};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use token::TokenErrorKind;
+pub use usage::{Endpoint, RequestFacts, StreamUsage, Usage, request_facts, usage_from_body};

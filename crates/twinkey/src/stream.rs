@@ -278,6 +278,7 @@ pub struct SseMonitor {
     events: u64,
     terminal: Option<Termination>,
     scratch: Vec<SseEvent>,
+    usage: crate::usage::StreamUsage,
 }
 
 impl SseMonitor {
@@ -290,6 +291,7 @@ impl SseMonitor {
             events: 0,
             terminal: None,
             scratch: Vec::new(),
+            usage: crate::usage::StreamUsage::new(),
         }
     }
 
@@ -311,6 +313,7 @@ impl SseMonitor {
             if self.terminal.is_none() {
                 self.terminal = self.termination_of(e);
             }
+            self.usage.observe(e);
         }
         out
     }
@@ -354,6 +357,12 @@ impl SseMonitor {
     /// Events dispatched so far.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// The model and token usage the stream reported (Chat Completions' final
+    /// `include_usage` chunk, the Responses API's terminal event), as far as it got.
+    pub fn usage(&self) -> &crate::usage::BodyFacts {
+        self.usage.facts()
     }
 
     /// The end marker, once seen.

@@ -1,0 +1,125 @@
+//! Runs the shared usage vectors (`tests/vectors/usage/cases.json`): usage read from response
+//! bodies and streams, request estimates, endpoints and rate-limit headers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::{Value, json};
+use twinkey::budget::RateLimitHeaders;
+use twinkey::usage::{BodyFacts, Endpoint, RequestFacts, request_facts, usage_from_body};
+use twinkey::{SseMonitor, StreamKind, Timestamp};
+
+fn vectors() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/vectors/usage/cases.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn facts_json(f: &BodyFacts) -> Value {
+    json!({
+        "model": f.model,
+        "usage": f.usage.map(|u| json!({
+            "inputTokens": u.input_tokens,
+            "outputTokens": u.output_tokens,
+            "totalTokens": u.total_tokens,
+        })),
+    })
+}
+
+fn request_json(f: &RequestFacts) -> Value {
+    json!({
+        "endpoint": f.endpoint.as_str(),
+        "model": f.model,
+        "stream": f.stream,
+        "promptTokens": f.prompt_tokens,
+        "outputCap": f.output_cap,
+        "estimate": f.estimate,
+    })
+}
+
+#[test]
+fn bodies() {
+    let v = vectors();
+    for case in v["bodies"].as_array().unwrap() {
+        let body = case["body"].as_str().unwrap();
+        let got = facts_json(&usage_from_body(body.as_bytes()));
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+    }
+}
+
+#[test]
+fn streams_whole_and_byte_by_byte() {
+    let v = vectors();
+    for case in v["streams"].as_array().unwrap() {
+        let text = case["stream"].as_str().unwrap().as_bytes();
+        let mut whole = SseMonitor::new(StreamKind::Auto);
+        whole.observe(text);
+        assert_eq!(
+            facts_json(whole.usage()),
+            case["expect"],
+            "{}",
+            case["name"]
+        );
+        let mut bytes = SseMonitor::new(StreamKind::Auto);
+        for b in text.chunks(1) {
+            bytes.observe(b);
+        }
+        assert_eq!(
+            bytes.usage(),
+            whole.usage(),
+            "{} (byte by byte)",
+            case["name"]
+        );
+    }
+}
+
+#[test]
+fn requests() {
+    let v = vectors();
+    for case in v["requests"].as_array().unwrap() {
+        let f = request_facts(
+            case["path"].as_str().unwrap(),
+            case["body"].as_str().unwrap().as_bytes(),
+            case["defaultOutputTokens"].as_u64().unwrap(),
+        );
+        assert_eq!(request_json(&f), case["expect"], "{}", case["name"]);
+    }
+}
+
+#[test]
+fn endpoints() {
+    let v = vectors();
+    for case in v["endpoints"].as_array().unwrap() {
+        let e = Endpoint::for_path(case["path"].as_str().unwrap());
+        assert_eq!(e.as_str(), case["expect"], "{}", case["path"]);
+        assert_eq!(Endpoint::parse(e.as_str()), Some(e));
+    }
+}
+
+#[test]
+fn headers() {
+    let v = vectors();
+    for case in v["headers"].as_array().unwrap() {
+        let pairs: Vec<(String, String)> = case["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_str().unwrap().to_string(),
+                    p[1].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let now = Timestamp::from_millis(case["nowMs"].as_i64().unwrap());
+        let h = RateLimitHeaders::parse(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), now);
+        let ms = |d: Option<std::time::Duration>| d.map(|d| u64::try_from(d.as_millis()).unwrap());
+        let got = json!({
+            "retryAfterMs": ms(h.retry_after),
+            "limitTokens": h.limit_tokens,
+            "remainingTokens": h.remaining_tokens,
+            "resetTokensMs": ms(h.reset_tokens),
+        });
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+    }
+}
