@@ -24,6 +24,9 @@ pub struct EngineOptions {
     /// Hosts besides OCI Generative AI inference hosts and loopback that secrets may be sent to
     /// (`host`, `*.domain`, `http://host` for plain HTTP).
     pub allowed_hosts: Option<Vec<String>>,
+    /// The key's tokens-per-minute budget (`{tokensPerMinute, perModel, policy, maxWaitMs,
+    /// defaultOutputTokens, highWater}`); unset: none.
+    pub budget: Option<serde_json::Value>,
 }
 
 impl EngineOptions {
@@ -32,6 +35,11 @@ impl EngineOptions {
         let mut o = twinkey::EngineOptions {
             prefer: self.prefer.clone(),
             allowed_hosts: self.allowed_hosts.clone().unwrap_or_default(),
+            budget: self
+                .budget
+                .as_ref()
+                .map(twinkey::BudgetOptions::from_json_value)
+                .transpose()?,
             ..twinkey::EngineOptions::default()
         };
         let fields = [

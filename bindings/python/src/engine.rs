@@ -17,7 +17,8 @@ use pyo3::types::{PyBytes, PyDateTime, PyDict, PyList, PyString};
 
 use twinkey::engine::RELEVANT_HEADERS;
 use twinkey::{
-    Attempt, Engine, EngineOptions, ResponseFacts, SecretState, SubscriptionId, Verdict,
+    Attempt, BudgetOptions, Engine, EngineOptions, ResponseFacts, SecretState, SubscriptionId,
+    Verdict,
 };
 use zeroize::Zeroize;
 
@@ -269,7 +270,7 @@ impl PyEngine {
     #[pyo3(signature = (
         key, *, prefer = None, expiry_skew = 60.0, cooldown_base = 30.0, cooldown_max = 900.0,
         expiring_soon_window = 1_209_600.0, probe_lease = 30.0, allowed_hosts = None,
-        on_event = None, clock = None
+        budget = None, on_event = None, clock = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -281,9 +282,14 @@ impl PyEngine {
         expiring_soon_window: f64,
         probe_lease: f64,
         allowed_hosts: Option<Vec<String>>,
+        budget: Option<&Bound<'_, PyAny>>,
         on_event: Option<Py<PyAny>>,
         clock: Option<&Bound<'_, PyManualClock>>,
     ) -> PyResult<Self> {
+        let budget = match budget {
+            Some(b) => Some(BudgetOptions::from_json_value(&crate::pyjson::to_value(b)?).py()?),
+            None => None,
+        };
         let options = EngineOptions {
             prefer,
             expiry_skew: duration("expiry_skew", expiry_skew)?,
@@ -292,6 +298,7 @@ impl PyEngine {
             expiring_soon_window: duration("expiring_soon_window", expiring_soon_window)?,
             probe_lease: duration("probe_lease", probe_lease)?,
             allowed_hosts: allowed_hosts.unwrap_or_default(),
+            budget,
         };
         let key = key.get().snapshot()?;
         let engine = match clock {

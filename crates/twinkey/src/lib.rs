@@ -41,10 +41,11 @@ pub mod time;
 pub mod token;
 pub mod usage;
 
-pub use budget::{Admission, Budget, BudgetOptions, Charge, Outcome, Policy, RateLimitHeaders};
+pub use budget::{Budget, BudgetOptions, Policy, RateLimitHeaders};
 pub use engine::{
     Attempt, Counters, Engine, EngineOptions, EngineStatus, Event, EventKind, HealthState,
-    HealthStore, MemoryStore, ResponseFacts, SecretStatus, SubscriptionId, Verdict,
+    HealthStore, MemoryStore, ResponseFacts, SecretStatus, SecretUsage, Start, SubscriptionId,
+    Ticket, UsageReport, Verdict,
 };
 pub use error::{Error, Result, SecretReason, UnusableReason};
 pub use key::{ApiKey, Secret, Slot, Transition};

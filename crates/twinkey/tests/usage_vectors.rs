@@ -2,9 +2,12 @@
 //! bodies and streams, request estimates, endpoints and rate-limit headers.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use twinkey::budget::RateLimitHeaders;
-use twinkey::usage::{BodyFacts, Endpoint, RequestFacts, request_facts, usage_from_body};
+use twinkey::usage::wire::{
+    body_facts_json as facts_json, rate_limit_json, request_facts_json as request_json,
+};
+use twinkey::usage::{Endpoint, request_facts, usage_from_body};
 use twinkey::{SseMonitor, StreamKind, Timestamp};
 
 fn vectors() -> Value {
@@ -13,28 +16,6 @@ fn vectors() -> Value {
         "/../../tests/vectors/usage/cases.json"
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn facts_json(f: &BodyFacts) -> Value {
-    json!({
-        "model": f.model,
-        "usage": f.usage.map(|u| json!({
-            "inputTokens": u.input_tokens,
-            "outputTokens": u.output_tokens,
-            "totalTokens": u.total_tokens,
-        })),
-    })
-}
-
-fn request_json(f: &RequestFacts) -> Value {
-    json!({
-        "endpoint": f.endpoint.as_str(),
-        "model": f.model,
-        "stream": f.stream,
-        "promptTokens": f.prompt_tokens,
-        "outputCap": f.output_cap,
-        "estimate": f.estimate,
-    })
 }
 
 #[test]
@@ -113,13 +94,7 @@ fn headers() {
             .collect();
         let now = Timestamp::from_millis(case["nowMs"].as_i64().unwrap());
         let h = RateLimitHeaders::parse(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())), now);
-        let ms = |d: Option<std::time::Duration>| d.map(|d| u64::try_from(d.as_millis()).unwrap());
-        let got = json!({
-            "retryAfterMs": ms(h.retry_after),
-            "limitTokens": h.limit_tokens,
-            "remainingTokens": h.remaining_tokens,
-            "resetTokensMs": ms(h.reset_tokens),
-        });
+        let got = rate_limit_json(&h);
         assert_eq!(got, case["expect"], "{}", case["name"]);
     }
 }

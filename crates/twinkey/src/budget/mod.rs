@@ -41,7 +41,7 @@ pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 /// What the budget has charged for one admitted request; hand it back to [`Budget::settle`]
 /// once (dropping it unsettled keeps the estimate charged, as for a response without usage).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Charge {
     /// The second (Unix time) the estimate was charged in.
     second: i64,

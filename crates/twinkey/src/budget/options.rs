@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::Deserialize;
+
 use crate::error::{Error, Result};
 use crate::usage::DEFAULT_OUTPUT_TOKENS;
 
@@ -59,6 +61,9 @@ pub struct BudgetOptions {
     pub high_water: f64,
 }
 
+// `high_water` is a finite number in (0, 1] once validated (no NaN), so equality is total.
+impl Eq for BudgetOptions {}
+
 impl Default for BudgetOptions {
     fn default() -> Self {
         BudgetOptions {
@@ -71,7 +76,63 @@ impl Default for BudgetOptions {
     }
 }
 
+/// The JSON shape bindings and vectors use (`tokensPerMinute`, `perModel`, `policy`,
+/// `maxWaitMs`, `defaultOutputTokens`, `highWater`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    tokens_per_minute: Option<u64>,
+    #[serde(default)]
+    per_model: BTreeMap<String, u64>,
+    #[serde(default)]
+    policy: Option<String>,
+    #[serde(default)]
+    max_wait_ms: Option<u64>,
+    #[serde(default)]
+    default_output_tokens: Option<u64>,
+    #[serde(default)]
+    high_water: Option<f64>,
+}
+
 impl BudgetOptions {
+    /// Options from their JSON shape: `{"tokensPerMinute": 50000, "perModel": {"m": 10000},
+    /// "policy": "wait" | "fail_fast", "maxWaitMs": 30000, "defaultOutputTokens": 1024,
+    /// "highWater": 0.8}`, every field optional (`null` = the default). `INVALID_OPTIONS` for
+    /// an unknown field, a wrong type or an inconsistent value.
+    pub fn from_json_value(value: &serde_json::Value) -> Result<Self> {
+        let raw = Raw::deserialize(value).map_err(|e| Error::InvalidOptions {
+            reason: format!("budget: {e}"),
+        })?;
+        let policy = match raw.policy.as_deref() {
+            None | Some("wait") => Policy::Wait {
+                max_wait: raw
+                    .max_wait_ms
+                    .map_or(DEFAULT_MAX_WAIT, Duration::from_millis),
+            },
+            Some("fail_fast") if raw.max_wait_ms.is_none() => Policy::FailFast,
+            Some("fail_fast") => {
+                return Err(Error::InvalidOptions {
+                    reason: "budget: maxWaitMs applies to the wait policy only".into(),
+                });
+            }
+            Some(other) => {
+                return Err(Error::InvalidOptions {
+                    reason: format!("budget: policy must be wait or fail_fast, not {other:?}"),
+                });
+            }
+        };
+        let options = BudgetOptions {
+            tokens_per_minute: raw.tokens_per_minute,
+            per_model: raw.per_model,
+            policy,
+            default_output_tokens: raw.default_output_tokens.unwrap_or(DEFAULT_OUTPUT_TOKENS),
+            high_water: raw.high_water.unwrap_or(DEFAULT_HIGH_WATER),
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
     /// A budget of `tokens_per_minute` for the key, waiting up to [`DEFAULT_MAX_WAIT`].
     pub fn per_minute(tokens_per_minute: u64) -> Self {
         BudgetOptions {

@@ -23,6 +23,9 @@ pub enum EventKind {
     StandbyUnavailable,
     /// Neither secret can be used; requests fail fast without being sent.
     NoUsableSecret,
+    /// The tokens-per-minute budget went above its high-water mark (`scope`, `used`,
+    /// `limit`; the secret is the one in use).
+    BudgetHighWater,
 }
 
 impl EventKind {
@@ -35,6 +38,7 @@ impl EventKind {
             EventKind::ExpiringSoon => "expiring_soon",
             EventKind::StandbyUnavailable => "standby_unavailable",
             EventKind::NoUsableSecret => "no_usable_secret",
+            EventKind::BudgetHighWater => "budget_high_water",
         }
     }
 }
@@ -66,6 +70,12 @@ pub struct Event {
     pub cooldown_until: Option<Timestamp>,
     /// The secret's expiry (`expiring_soon`).
     pub expires_at: Option<Timestamp>,
+    /// What the alert is about (`budget_high_water`: `key` or `model:<name>`).
+    pub scope: Option<String>,
+    /// Tokens counting (`budget_high_water`).
+    pub used: Option<u64>,
+    /// The limit (`budget_high_water`).
+    pub limit: Option<u64>,
 }
 
 impl Event {
@@ -80,6 +90,9 @@ impl Event {
             status: None,
             cooldown_until: None,
             expires_at: None,
+            scope: None,
+            used: None,
+            limit: None,
         }
     }
 
@@ -115,6 +128,12 @@ impl Event {
                     .unwrap_or_default()
             ),
             EventKind::NoUsableSecret => format!("no usable secret; {who} is unusable"),
+            EventKind::BudgetHighWater => format!(
+                "tokens-per-minute budget {} at {} of {} tokens",
+                self.scope.as_deref().unwrap_or("key"),
+                self.used.unwrap_or(0),
+                self.limit.unwrap_or(0)
+            ),
         }
     }
 }

@@ -28,6 +28,7 @@
 
 mod event;
 mod health;
+mod metering;
 mod options;
 mod response;
 
@@ -40,6 +41,7 @@ use arc_swap::ArcSwap;
 
 pub use event::{Event, EventKind, Subscriber, SubscriptionId};
 pub use health::{Counters, Health, HealthStore, MemoryStore, Outcome, RejectionInfo};
+pub use metering::{SecretUsage, Start, Ticket, UsageReport};
 pub use options::EngineOptions;
 pub use response::{
     AUTH_ERROR_CODES, Class, MAX_ERROR_BODY, RELEVANT_HEADERS, ResponseFacts, classify,
@@ -80,6 +82,8 @@ struct Inner {
     expiring_latch: [AtomicBool; 2],
     no_usable_latch: AtomicBool,
     subscribers: Subscribers,
+    budget: Option<crate::budget::Budget>,
+    meter: crate::usage::Meter,
 }
 
 /// An immutable snapshot of the key plus the per-slot instants the hot path compares against.
@@ -315,6 +319,10 @@ impl Engine {
             })? as u8,
             None => NO_SLOT,
         };
+        let budget = match &options.budget {
+            Some(b) => Some(crate::budget::Budget::new(b.clone())?),
+            None => None,
+        };
         let now = clock.now();
         let skew_ms = duration_ms(options.expiry_skew);
         let window_ms = duration_ms(options.expiring_soon_window);
@@ -344,6 +352,8 @@ impl Engine {
                 expiring_latch: [AtomicBool::new(false), AtomicBool::new(false)],
                 no_usable_latch: AtomicBool::new(false),
                 subscribers: Subscribers::default(),
+                budget,
+                meter: crate::usage::Meter::new(),
             }),
         })
     }

@@ -23,6 +23,8 @@ pub struct EngineOptions {
     /// Hosts besides OCI Generative AI inference hosts and loopback that secrets may be sent
     /// to (`host`, `*.domain`, `http://host` for plain HTTP); see [`crate::destination`].
     pub allowed_hosts: Vec<String>,
+    /// The key's tokens-per-minute budget; `None` (the default): no budget, nothing waits.
+    pub budget: Option<crate::budget::BudgetOptions>,
 }
 
 impl Default for EngineOptions {
@@ -35,6 +37,7 @@ impl Default for EngineOptions {
             expiring_soon_window: Duration::from_secs(14 * 24 * 3600),
             probe_lease: Duration::from_secs(30),
             allowed_hosts: Vec::new(),
+            budget: None,
         }
     }
 }
@@ -64,6 +67,9 @@ impl EngineOptions {
             return bad("durations are out of range");
         }
         crate::destination::Destinations::new(&self.allowed_hosts)?;
+        if let Some(b) = &self.budget {
+            b.validate()?;
+        }
         Ok(())
     }
 

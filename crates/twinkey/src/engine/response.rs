@@ -5,8 +5,16 @@ use std::time::Duration;
 
 use crate::time::Timestamp;
 
-/// Headers the engine reads (bindings may pass only these, or all headers).
-pub const RELEVANT_HEADERS: [&str; 3] = ["retry-after", "retry-after-ms", "opc-request-id"];
+/// Headers the engine reads (bindings may pass only these, or all headers): the retry hints,
+/// the request id, and the token rate-limit headers the budget folds in.
+pub const RELEVANT_HEADERS: [&str; 6] = [
+    "retry-after",
+    "retry-after-ms",
+    "opc-request-id",
+    "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-tokens",
+];
 
 /// Error codes that, with a 403, mean the credential itself was refused. `NotAuthorized` and
 /// `NotAllowed` are not among them: they say a permission is missing, and both secrets of a
