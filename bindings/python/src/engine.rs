@@ -35,6 +35,13 @@ pub struct PyAttempt {
     inner: Attempt,
 }
 
+impl PyAttempt {
+    /// The core attempt.
+    pub(crate) fn core(&self) -> &Attempt {
+        &self.inner
+    }
+}
+
 #[pymethods]
 impl PyAttempt {
     /// The name of the secret to send.
@@ -364,6 +371,51 @@ impl PyEngine {
             body,
         };
         PyVerdict::from_core(py, self.engine.complete(&attempt.get().inner, &facts))
+    }
+
+    /// Admits a request to `url` with this body before its first attempt: the estimate is
+    /// charged to the engine's budget (when it has one). Answers a `ticket`, or `wait`
+    /// seconds to sleep before asking again with `waiting_since_ms=admission.asked_ms`;
+    /// raises `BudgetExceededError` when the policy refuses.
+    #[pyo3(signature = (url, body = None, waiting_since_ms = None))]
+    fn admit(
+        &self,
+        py: Python<'_>,
+        url: &str,
+        body: Option<&[u8]>,
+        waiting_since_ms: Option<f64>,
+    ) -> PyResult<crate::metering::PyEngineAdmission> {
+        crate::metering::admit(
+            py,
+            &self.engine,
+            url,
+            body.unwrap_or_default(),
+            waiting_since_ms,
+        )
+    }
+
+    /// Settles a ticket when its request ended: the last `attempt` (or `None`), the final
+    /// `status` (`None`: no answer), its `headers`, and the `body` of a non-streamed response
+    /// (unless fed to the ticket) or the `stream` monitor of a streamed one. Returns `False`
+    /// when the ticket was settled already.
+    #[pyo3(signature = (ticket, attempt = None, status = None, headers = None, body = None, stream = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &self,
+        ticket: &Bound<'_, crate::metering::PyTicket>,
+        attempt: Option<&Bound<'_, PyAttempt>>,
+        status: Option<u16>,
+        headers: Option<&Bound<'_, PyAny>>,
+        body: Option<&[u8]>,
+        stream: Option<&Bound<'_, crate::stream::PyStreamMonitor>>,
+    ) -> PyResult<bool> {
+        crate::metering::settle(&self.engine, ticket, attempt, status, headers, body, stream)
+    }
+
+    /// What the key has used: rows per secret, model, endpoint and status, the last hour
+    /// per minute and the budget (the core's JSON form as a dict).
+    fn usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        crate::metering::usage(py, &self.engine)
     }
 
     /// Ends an attempt that got no response (timeout, reset): nothing is learned.

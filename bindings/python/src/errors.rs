@@ -36,6 +36,7 @@ fn class_name(err: &Error) -> &'static str {
         ("service", _) => "ServiceError",
         ("rotation", _) => "RotationError",
         ("tokens", _) => "TokenError",
+        ("budget", _) => "BudgetExceededError",
         _ => "TwinkeyError",
     }
 }
@@ -69,6 +70,15 @@ fn fields<'py>(
         }
         Error::StreamInterrupted { received, .. } => {
             kwargs.set_item("received", *received)?;
+        }
+        Error::TpmBudgetExceeded {
+            scope,
+            retry_after_ms,
+            requested,
+        } => {
+            kwargs.set_item("scope", scope.as_str())?;
+            kwargs.set_item("retry_after", *retry_after_ms as f64 / 1000.0)?;
+            kwargs.set_item("requested", *requested)?;
         }
         _ => {}
     }

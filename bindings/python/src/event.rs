@@ -31,7 +31,7 @@ impl PyEvent {
 #[pymethods]
 impl PyEvent {
     /// `failed_over`, `secret_rejected`, `secret_recovered`, `expiring_soon`,
-    /// `standby_unavailable` or `no_usable_secret`.
+    /// `standby_unavailable`, `no_usable_secret` or `budget_high_water`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.inner.kind.as_str()
@@ -82,6 +82,24 @@ impl PyEvent {
         Self::stamp(py, self.inner.expires_at)
     }
 
+    /// What an alert is about (`budget_high_water`: `key` or `model:<name>`).
+    #[getter]
+    fn scope(&self) -> Option<&str> {
+        self.inner.scope.as_deref()
+    }
+
+    /// Tokens counting (`budget_high_water`).
+    #[getter]
+    fn used(&self) -> Option<u64> {
+        self.inner.used
+    }
+
+    /// The limit (`budget_high_water`).
+    #[getter]
+    fn limit(&self) -> Option<u64> {
+        self.inner.limit
+    }
+
     /// When it happened (engine clock).
     #[getter]
     fn at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -112,6 +130,9 @@ impl PyEvent {
             e.cooldown_until.map(Timestamp::to_rfc3339),
         )?;
         d.set_item("expires_at", e.expires_at.map(Timestamp::to_rfc3339))?;
+        d.set_item("scope", e.scope.as_deref())?;
+        d.set_item("used", e.used)?;
+        d.set_item("limit", e.limit)?;
         d.set_item("at", e.at.to_rfc3339())?;
         d.set_item("message", e.message())?;
         Ok(d)

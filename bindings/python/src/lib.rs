@@ -19,6 +19,7 @@ mod gate;
 mod hygiene;
 mod key;
 mod logging;
+mod metering;
 mod pages;
 mod pyjson;
 mod rotation;
@@ -29,6 +30,7 @@ mod status;
 mod stream;
 mod time;
 mod tokens;
+mod usage;
 
 /// The native half of the `twinkey` package (import from `twinkey` instead).
 #[pyo3::pymodule]
@@ -48,6 +50,8 @@ mod _native {
     #[pymodule_export]
     use crate::key::{PyApiKey, PySecret};
     #[pymodule_export]
+    use crate::metering::{PyEngineAdmission, PyTicket};
+    #[pymodule_export]
     use crate::pages::{PyAsyncPageIterator, PyPageIterator};
     #[pymodule_export]
     use crate::rotation::{rotate, rotate_async};
@@ -63,6 +67,11 @@ mod _native {
     use crate::time::PyManualClock;
     #[pymodule_export]
     use crate::tokens::PyTokenKeyRing;
+    #[pymodule_export]
+    use crate::usage::{
+        PyBudget, PyBudgetAdmission, PyCharge, parse_rate_limit_headers, request_facts,
+        usage_from_body,
+    };
 
     /// The version of the core this module was built from.
     #[pymodule_export]

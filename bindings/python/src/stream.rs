@@ -29,6 +29,11 @@ impl PyStreamMonitor {
             .map_err(|_| PyRuntimeError::new_err("stream monitor lock poisoned"))
     }
 
+    /// The model and usage the stream reported so far.
+    pub(crate) fn usage_facts(&self) -> PyResult<twinkey::usage::BodyFacts> {
+        Ok(self.lock()?.usage().clone())
+    }
+
     fn of(kind: StreamKind) -> Self {
         PyStreamMonitor {
             inner: Mutex::new(SseMonitor::new(kind)),
@@ -91,6 +96,12 @@ impl PyStreamMonitor {
             .transport_error(&reason)
             .map(|t| t.as_str())
             .py()
+    }
+
+    /// The model and token usage the stream reported so far: `{"model", "usage"}`.
+    fn usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let facts = self.usage_facts()?;
+        crate::pyjson::to_python(py, &twinkey::usage::wire::body_facts_json(&facts))
     }
 
     /// The end marker seen so far, if any.

@@ -16,9 +16,13 @@ __all__ = [
     "AsyncControlPlane",
     "AsyncPageIterator",
     "Attempt",
+    "Budget",
+    "BudgetAdmission",
+    "Charge",
     "ControlPlane",
     "Counters",
     "Engine",
+    "EngineAdmission",
     "EngineStatus",
     "Event",
     "KeyResponse",
@@ -35,12 +39,16 @@ __all__ = [
     "Signer",
     "SigningPlan",
     "StreamMonitor",
+    "Ticket",
     "TokenKeyRing",
     "UnitResponse",
     "Verdict",
+    "parse_rate_limit_headers",
+    "request_facts",
     "rotate",
     "rotate_async",
     "signing_plan",
+    "usage_from_body",
 ]
 
 CORE_VERSION: str
@@ -62,10 +70,147 @@ _EventKind: TypeAlias = Literal[
     "expiring_soon",
     "standby_unavailable",
     "no_usable_secret",
+    "budget_high_water",
 ]
 _VerdictKind: TypeAlias = Literal["accept", "replay", "fail", "need_body"]
 _Health: TypeAlias = Literal["healthy", "cooling_down", "probe_due"]
 _StreamKind: TypeAlias = Literal["auto", "chat_completions", "responses"]
+_Endpoint: TypeAlias = Literal["chat_completions", "responses", "other"]
+
+class _UsageDict(TypedDict):
+    inputTokens: int
+    outputTokens: int
+    totalTokens: int
+
+class _BodyFactsDict(TypedDict):
+    model: str | None
+    usage: _UsageDict | None
+
+class _RequestFactsDict(TypedDict):
+    endpoint: _Endpoint
+    model: str | None
+    stream: bool
+    promptTokens: int
+    outputCap: int | None
+    estimate: int
+
+class _RateLimitDict(TypedDict):
+    retryAfterMs: int | None
+    limitTokens: int | None
+    remainingTokens: int | None
+    resetTokensMs: int | None
+
+class _HighWaterDict(TypedDict):
+    scope: str
+    used: int
+    limit: int
+
+class _WindowDict(TypedDict):
+    scope: str
+    limit: int
+    used: int
+
+class _BudgetSnapshotDict(TypedDict):
+    windows: list[_WindowDict]
+    blockedUntilMs: int | None
+    refunded: int
+    debited: int
+
+class _BudgetOptionsDict(TypedDict, total=False):
+    tokensPerMinute: int | None
+    perModel: dict[str, int]
+    policy: Literal["wait", "fail_fast"]
+    maxWaitMs: int
+    defaultOutputTokens: int
+    highWater: float
+
+class _HistogramDict(TypedDict):
+    counts: list[int]
+    sum: float
+
+class _UsageRowDict(TypedDict):
+    secret: str
+    fingerprint: str
+    model: str
+    endpoint: _Endpoint
+    status: int
+    requests: int
+    withoutUsage: int
+    inputTokens: int
+    outputTokens: int
+    totalTokens: int
+    durationSeconds: _HistogramDict
+
+class _MinuteDict(TypedDict):
+    minuteMs: int
+    tokens: list[int]
+
+class _UsageReportDict(TypedDict):
+    atMs: int
+    secrets: list[str]
+    rows: list[_UsageRowDict]
+    minutes: list[_MinuteDict]
+    budget: _BudgetSnapshotDict | None
+
+def usage_from_body(body: bytes) -> _BodyFactsDict: ...
+def request_facts(path: str, body: bytes, default_output_tokens: int | None = None) -> _RequestFactsDict: ...
+def parse_rate_limit_headers(headers: _Headers, now_ms: float) -> _RateLimitDict: ...
+
+@final
+class Charge:
+    @property
+    def tokens(self) -> int: ...
+
+@final
+class BudgetAdmission:
+    @property
+    def granted(self) -> bool: ...
+    @property
+    def charge(self) -> Charge | None: ...
+    @property
+    def high_water(self) -> _HighWaterDict | None: ...
+    @property
+    def wait_until_ms(self) -> int | None: ...
+    @property
+    def scope(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Budget:
+    def __new__(cls, options: _BudgetOptionsDict | Mapping[str, Any]) -> Self: ...
+    def admit(
+        self, estimate: int, *, model: str | None = None, now_ms: float, waiting_since_ms: float | None = None
+    ) -> BudgetAdmission: ...
+    def settle(
+        self,
+        charge: Charge,
+        *,
+        now_ms: float,
+        status: int | None = None,
+        usage: _UsageDict | Mapping[str, int] | None = None,
+        headers: _Headers = None,
+    ) -> _HighWaterDict | None: ...
+    def observe_headers(self, headers: _Headers, *, now_ms: float) -> None: ...
+    def snapshot(self, *, now_ms: float) -> _BudgetSnapshotDict: ...
+
+@final
+class Ticket:
+    def feed(self, chunk: bytes) -> None: ...
+    @property
+    def facts(self) -> _RequestFactsDict: ...
+    @property
+    def settled(self) -> bool: ...
+
+@final
+class EngineAdmission:
+    @property
+    def ticket(self) -> Ticket | None: ...
+    @property
+    def wait(self) -> float | None: ...
+    @property
+    def asked_ms(self) -> int | None: ...
+    @property
+    def scope(self) -> str | None: ...
 
 @final
 class ManualClock:
@@ -205,6 +350,12 @@ class Event:
     @property
     def expires_at(self) -> datetime.datetime | None: ...
     @property
+    def scope(self) -> str | None: ...
+    @property
+    def used(self) -> int | None: ...
+    @property
+    def limit(self) -> int | None: ...
+    @property
     def at(self) -> datetime.datetime: ...
     @property
     def message(self) -> str: ...
@@ -275,6 +426,7 @@ class Engine:
         expiring_soon_window: float = 1209600.0,
         probe_lease: float = 30.0,
         allowed_hosts: Sequence[str] | None = None,
+        budget: _BudgetOptionsDict | Mapping[str, Any] | None = None,
         on_event: Callable[[Event], object] | None = None,
         clock: ManualClock | None = None,
     ) -> Self: ...
@@ -287,6 +439,19 @@ class Engine:
         self, attempt: Attempt, status: int, headers: _Headers = None, body: bytes | None = None
     ) -> Verdict: ...
     def abandon(self, attempt: Attempt) -> None: ...
+    def admit(
+        self, url: str, body: bytes | None = None, waiting_since_ms: float | None = None
+    ) -> EngineAdmission: ...
+    def settle(
+        self,
+        ticket: Ticket,
+        attempt: Attempt | None = None,
+        status: int | None = None,
+        headers: _Headers = None,
+        body: bytes | None = None,
+        stream: StreamMonitor | None = None,
+    ) -> bool: ...
+    def usage(self) -> _UsageReportDict: ...
     def status(self) -> EngineStatus: ...
     @property
     def current(self) -> str: ...
@@ -317,6 +482,7 @@ class StreamMonitor:
     def feed(self, chunk: bytes) -> None: ...
     def finish(self) -> str: ...
     def transport_error(self, reason: str) -> str: ...
+    def usage(self) -> _BodyFactsDict: ...
     @property
     def terminal(self) -> str | None: ...
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 __all__ = [
+    "BudgetExceededError",
     "EngineError",
     "InvalidRequestError",
     "KeyDocumentError",
@@ -147,3 +148,28 @@ class RotationError(TwinkeyError):
 class TokenError(TwinkeyError):
     """A server token is invalid, expired or out of scope (``INVALID_TOKEN``,
     ``TOKEN_EXPIRED``, ...)."""
+
+
+class BudgetExceededError(TwinkeyError):
+    """The tokens-per-minute budget cannot admit the request (``TPM_BUDGET_EXCEEDED``):
+    ``scope`` is what is full (``key``, ``model:<name>``, or ``rate_limited`` after the
+    service's 429), ``retry_after`` the seconds until it would be admitted, ``requested`` the
+    estimate it was refused on. Nothing was sent."""
+
+    scope: str
+    retry_after: float
+    requested: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "TPM_BUDGET_EXCEEDED",
+        scope: str = "key",
+        retry_after: float = 0.0,
+        requested: int = 0,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.scope = scope
+        self.retry_after = retry_after
+        self.requested = requested

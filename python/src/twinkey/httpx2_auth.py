@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 import httpx2
 
 from . import _flow
-from ._native import Engine, Signer, StreamMonitor
+from ._native import Engine, Signer
 from .errors import TwinkeyError
 
 __all__ = ["Httpx2Auth", "Httpx2SignerAuth"]
@@ -23,31 +23,35 @@ _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx2.TransportError,)
 
 
 class _WatchedStream(httpx2.SyncByteStream):
-    def __init__(self, inner: httpx2.SyncByteStream, monitor: StreamMonitor, adapt: _flow.Adapt) -> None:
-        self._inner, self._monitor, self._adapt = inner, monitor, adapt
+    def __init__(self, inner: httpx2.SyncByteStream, exchange: _flow.Exchange, adapt: _flow.Adapt) -> None:
+        self._inner, self._exchange, self._adapt = inner, exchange, adapt
 
     def __iter__(self) -> Iterator[bytes]:
-        return _flow.watch_sync(self._inner, self._monitor, _TRANSPORT_ERRORS, self._adapt)
+        return _flow.watch_sync(self._inner, self._exchange, _TRANSPORT_ERRORS, self._adapt)
 
     def close(self) -> None:
+        self._exchange.settle()
         self._inner.close()
 
 
 class _AsyncWatchedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, monitor: StreamMonitor, adapt: _flow.Adapt) -> None:
-        self._inner, self._monitor, self._adapt = inner, monitor, adapt
+    def __init__(self, inner: httpx2.AsyncByteStream, exchange: _flow.Exchange, adapt: _flow.Adapt) -> None:
+        self._inner, self._exchange, self._adapt = inner, exchange, adapt
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _flow.watch_async(self._inner, self._monitor, _TRANSPORT_ERRORS, self._adapt)
+        return _flow.watch_async(self._inner, self._exchange, _TRANSPORT_ERRORS, self._adapt)
 
     async def aclose(self) -> None:
+        self._exchange.settle()
         await self._inner.aclose()
 
 
 class Httpx2Auth(httpx2.Auth):
     """Two-secret fail-over for an httpx2 client: ``httpx2.Client(auth=Httpx2Auth(engine))``.
 
-    ``watch_streams=False`` passes event streams through without checking their end marker.
+        Every response body is metered on its way to the caller (``engine.usage()``) and settles the
+    request with the engine's budget. ``watch_streams=False`` passes event streams through without
+    checking their end marker (nor reading their usage).
     """
 
     def __init__(self, engine: Engine, *, watch_streams: bool = True) -> None:
@@ -57,20 +61,21 @@ class Httpx2Auth(httpx2.Auth):
     def _adapt(self, error: TwinkeyError) -> BaseException:
         return error
 
-    def _on_accept(self, request: httpx2.Request, response: httpx2.Response) -> None:
-        monitor = _flow.monitor_for(request, response) if self._watch_streams else None
-        if monitor is None:
-            return
+    def _on_accept(
+        self, request: httpx2.Request, response: httpx2.Response, exchange: _flow.Exchange
+    ) -> None:
         if isinstance(response.stream, httpx2.SyncByteStream):
-            response.stream = _WatchedStream(response.stream, monitor, self._adapt)
+            response.stream = _WatchedStream(response.stream, exchange, self._adapt)
         elif isinstance(response.stream, httpx2.AsyncByteStream):
-            response.stream = _AsyncWatchedStream(response.stream, monitor, self._adapt)
+            response.stream = _AsyncWatchedStream(response.stream, exchange, self._adapt)
 
     def sync_auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
-        return _flow.sync_engine_flow(self.engine, request, self._on_accept, self._adapt)
+        return _flow.sync_engine_flow(self.engine, request, self._on_accept, self._adapt, self._watch_streams)
 
     def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        return _flow.async_engine_flow(self.engine, request, self._on_accept, self._adapt)
+        return _flow.async_engine_flow(
+            self.engine, request, self._on_accept, self._adapt, self._watch_streams
+        )
 
     def __repr__(self) -> str:
         return f"Httpx2Auth({self.engine!r})"

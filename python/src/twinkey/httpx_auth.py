@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 import httpx
 
 from . import _flow
-from ._native import Engine, Signer, StreamMonitor
+from ._native import Engine, Signer
 from .errors import TwinkeyError
 
 __all__ = ["HttpxAuth", "HttpxSignerAuth"]
@@ -23,31 +23,35 @@ _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (httpx.TransportError,)
 
 
 class _WatchedStream(httpx.SyncByteStream):
-    def __init__(self, inner: httpx.SyncByteStream, monitor: StreamMonitor, adapt: _flow.Adapt) -> None:
-        self._inner, self._monitor, self._adapt = inner, monitor, adapt
+    def __init__(self, inner: httpx.SyncByteStream, exchange: _flow.Exchange, adapt: _flow.Adapt) -> None:
+        self._inner, self._exchange, self._adapt = inner, exchange, adapt
 
     def __iter__(self) -> Iterator[bytes]:
-        return _flow.watch_sync(self._inner, self._monitor, _TRANSPORT_ERRORS, self._adapt)
+        return _flow.watch_sync(self._inner, self._exchange, _TRANSPORT_ERRORS, self._adapt)
 
     def close(self) -> None:
+        self._exchange.settle()
         self._inner.close()
 
 
 class _AsyncWatchedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, monitor: StreamMonitor, adapt: _flow.Adapt) -> None:
-        self._inner, self._monitor, self._adapt = inner, monitor, adapt
+    def __init__(self, inner: httpx.AsyncByteStream, exchange: _flow.Exchange, adapt: _flow.Adapt) -> None:
+        self._inner, self._exchange, self._adapt = inner, exchange, adapt
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return _flow.watch_async(self._inner, self._monitor, _TRANSPORT_ERRORS, self._adapt)
+        return _flow.watch_async(self._inner, self._exchange, _TRANSPORT_ERRORS, self._adapt)
 
     async def aclose(self) -> None:
+        self._exchange.settle()
         await self._inner.aclose()
 
 
 class HttpxAuth(httpx.Auth):
     """Two-secret fail-over for an httpx client: ``httpx.Client(auth=HttpxAuth(engine))``.
 
-    ``watch_streams=False`` passes event streams through without checking their end marker.
+        Every response body is metered on its way to the caller (``engine.usage()``) and settles the
+    request with the engine's budget. ``watch_streams=False`` passes event streams through without
+    checking their end marker (nor reading their usage).
     """
 
     def __init__(self, engine: Engine, *, watch_streams: bool = True) -> None:
@@ -57,20 +61,19 @@ class HttpxAuth(httpx.Auth):
     def _adapt(self, error: TwinkeyError) -> BaseException:
         return error
 
-    def _on_accept(self, request: httpx.Request, response: httpx.Response) -> None:
-        monitor = _flow.monitor_for(request, response) if self._watch_streams else None
-        if monitor is None:
-            return
+    def _on_accept(self, request: httpx.Request, response: httpx.Response, exchange: _flow.Exchange) -> None:
         if isinstance(response.stream, httpx.SyncByteStream):
-            response.stream = _WatchedStream(response.stream, monitor, self._adapt)
+            response.stream = _WatchedStream(response.stream, exchange, self._adapt)
         elif isinstance(response.stream, httpx.AsyncByteStream):
-            response.stream = _AsyncWatchedStream(response.stream, monitor, self._adapt)
+            response.stream = _AsyncWatchedStream(response.stream, exchange, self._adapt)
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        return _flow.sync_engine_flow(self.engine, request, self._on_accept, self._adapt)
+        return _flow.sync_engine_flow(self.engine, request, self._on_accept, self._adapt, self._watch_streams)
 
     def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        return _flow.async_engine_flow(self.engine, request, self._on_accept, self._adapt)
+        return _flow.async_engine_flow(
+            self.engine, request, self._on_accept, self._adapt, self._watch_streams
+        )
 
     def __repr__(self) -> str:
         return f"HttpxAuth({self.engine!r})"
