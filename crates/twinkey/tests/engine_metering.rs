@@ -31,7 +31,7 @@ fn engine(budget: Option<serde_json::Value>) -> (Engine, ManualClock) {
 fn go(e: &Engine, body: &str) -> Ticket {
     match e.admit(URL, body.as_bytes(), None).unwrap() {
         Start::Go(t) => t,
-        Start::Wait { until, scope } => panic!("wait until {until} ({scope})"),
+        Start::Wait { until, scope, .. } => panic!("wait until {until} ({scope})"),
     }
 }
 
@@ -60,9 +60,17 @@ fn a_request_is_metered_with_the_response_model_and_usage() {
     assert!((row.row.duration.sum - 0.25).abs() < 1e-9);
     assert_eq!(report.minutes.last().unwrap().tokens, [27, 0]);
     assert!(report.budget.is_none());
-    // Settling twice is refused.
-    let again = e.settle(&t, Some(&a), Some(&r), None).unwrap_err();
-    assert_eq!(again.code(), "INVALID_ATTEMPT");
+    // Settling twice does nothing.
+    assert!(!e.settle(&t, Some(&a), Some(&r), None).unwrap());
+    assert_eq!(e.usage().rows[0].row.requests, 1);
+    // A body fed in chunks is read at settlement.
+    let t = go(&e, REQUEST);
+    for chunk in ANSWER.as_bytes().chunks(5) {
+        t.feed(chunk);
+    }
+    e.settle(&t, Some(&a), Some(&ResponseFacts::status(200)), None)
+        .unwrap();
+    assert_eq!(e.usage().rows[0].row.total_tokens, 54);
 }
 
 #[test]
@@ -101,7 +109,7 @@ fn the_budget_waits_refunds_and_alerts() {
     });
     let t1 = go(&e, REQUEST); // 107
     let wait = e.admit(URL, REQUEST.as_bytes(), None).unwrap();
-    let Start::Wait { until, scope } = wait else {
+    let Start::Wait { until, scope, .. } = wait else {
         panic!("should wait")
     };
     assert_eq!(scope, "key");

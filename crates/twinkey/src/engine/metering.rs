@@ -1,13 +1,15 @@
 //! The engine's side of usage and the budget: one [`Ticket`] per request, from admission
 //! (before the first attempt) to settlement (after the response ended).
 //!
-//! A binding's flow: [`Engine::admit`] with the URL and body (sleep and ask again on
-//! [`Start::Wait`]), then the attempts as before, then [`Engine::settle`] once with the final
-//! attempt and response: the body of a non-streamed response, or the stream monitor's usage
-//! of a streamed one. The meter counts the request, the budget replaces the estimate with the
+//! A binding's flow: [`Engine::admit`] with the URL and body (sleep for `delay` and ask again
+//! on [`Start::Wait`], passing `asked`), then the attempts as before, then, while the accepted
+//! response's body passes through, [`Ticket::feed`] (or a stream monitor for an event stream),
+//! and [`Engine::settle`] at its end (or when it is closed early, or when no response came). The meter counts the request, the budget replaces the estimate with the
 //! real usage and folds in 429s, and crossing the budget's high-water mark is an event.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use super::{Attempt, Engine, Event, EventKind, ResponseFacts};
 use crate::budget::{Admission, BudgetSnapshot, Charge, HighWater, Outcome, RateLimitHeaders};
@@ -15,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::key::Slot;
 use crate::time::Timestamp;
 use crate::usage::{BodyFacts, MinuteTokens, Record, RequestFacts, UsageRow, request_facts};
-use crate::usage::{DEFAULT_OUTPUT_TOKENS, usage_from_body};
+use crate::usage::{DEFAULT_OUTPUT_TOKENS, MAX_USAGE_BODY, usage_from_body};
 
 /// One admitted request, until [`Engine::settle`].
 #[derive(Debug)]
@@ -25,12 +27,33 @@ pub struct Ticket {
     charge: Option<Charge>,
     started: Timestamp,
     done: AtomicBool,
+    /// The body of the response as it passes through (`None` once it outgrew
+    /// [`MAX_USAGE_BODY`]: then it has no usage).
+    body: Mutex<Option<Vec<u8>>>,
 }
 
 impl Ticket {
     /// What the core read from the request (endpoint, model, stream, estimate).
     pub fn facts(&self) -> &RequestFacts {
         &self.facts
+    }
+
+    /// Feeds the next chunk of a non-streamed response's body as it passes to the caller;
+    /// [`Engine::settle`] reads its usage from what was fed (up to [`MAX_USAGE_BODY`]).
+    pub fn feed(&self, chunk: &[u8]) {
+        let mut body = self.body.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = body.as_mut() {
+            if b.len().saturating_add(chunk.len()) > MAX_USAGE_BODY {
+                *body = None;
+            } else {
+                b.extend_from_slice(chunk);
+            }
+        }
+    }
+
+    /// Whether the ticket was settled.
+    pub fn is_settled(&self) -> bool {
+        self.done.load(Ordering::Acquire)
     }
 }
 
@@ -43,6 +66,10 @@ pub enum Start {
     Wait {
         /// When the request will fit.
         until: Timestamp,
+        /// How long to sleep (until `until` on the engine clock).
+        delay: Duration,
+        /// When the request first asked: pass it as `waiting_since` when asking again.
+        asked: Timestamp,
         /// What is full: `key`, `model:<name>` or `rate_limited`.
         scope: String,
     },
@@ -91,7 +118,14 @@ impl Engine {
             None => (None, None),
             Some(budget) => {
                 match budget.admit(facts.estimate, facts.model.as_deref(), now, waiting_since)? {
-                    Admission::Wait { until, scope } => return Ok(Start::Wait { until, scope }),
+                    Admission::Wait { until, scope } => {
+                        return Ok(Start::Wait {
+                            until,
+                            delay: until.since(now),
+                            asked: waiting_since.filter(|w| *w <= now).unwrap_or(now),
+                            scope,
+                        });
+                    }
                     Admission::Granted { charge, high_water } => (Some(charge), high_water),
                 }
             }
@@ -105,39 +139,54 @@ impl Engine {
             charge,
             started: now,
             done: AtomicBool::new(false),
+            body: Mutex::new(Some(Vec::new())),
         }))
     }
 
     /// Settles a ticket once its request ended. `attempt` is the last attempt (`None` when
     /// none was made); `response` the final answer (`None`: nothing came back), with the body
-    /// of a non-streamed response; `stream` what a stream monitor read from a streamed one.
+    /// of a non-streamed response unless it was fed to [`Ticket::feed`]; `stream` what a
+    /// stream monitor read from a streamed one. Answers `false` (and does nothing) when the
+    /// ticket was settled already, so a binding may settle both at the end of a body and when
+    /// it is closed.
     pub fn settle(
         &self,
         ticket: &Ticket,
         attempt: Option<&Attempt>,
         response: Option<&ResponseFacts<'_>>,
         stream: Option<&BodyFacts>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let inner = &*self.inner;
         if ticket.engine_id != inner.id {
             return Err(Error::InvalidAttempt {
                 reason: "the ticket belongs to another engine".into(),
             });
         }
+        if let Some(a) = attempt {
+            self.check_attempt(a)?;
+        }
         if ticket.done.swap(true, Ordering::AcqRel) {
-            return Err(Error::InvalidAttempt {
-                reason: "the ticket was already settled".into(),
-            });
+            return Ok(false);
         }
         let now = inner.clock.now();
+        let fed = ticket
+            .body
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .filter(|b| !b.is_empty());
         let from_body;
-        let facts: Option<&BodyFacts> = match (stream, response.and_then(|r| r.body)) {
-            (Some(s), _) => Some(s),
-            (None, Some(body)) => {
+        let facts: Option<&BodyFacts> = match (stream, response.and_then(|r| r.body), fed) {
+            (Some(s), _, _) => Some(s),
+            (None, Some(body), _) => {
                 from_body = usage_from_body(body);
                 Some(&from_body)
             }
-            (None, None) => None,
+            (None, None, Some(body)) => {
+                from_body = usage_from_body(&body);
+                Some(&from_body)
+            }
+            (None, None, None) => None,
         };
         let usage = facts.and_then(|f| f.usage);
         let headers = response.map_or_else(RateLimitHeaders::default, |r| {
@@ -156,7 +205,6 @@ impl Engine {
             }
         }
         if let Some(a) = attempt {
-            self.check_attempt(a)?;
             let model = facts
                 .and_then(|f| f.model.clone())
                 .or_else(|| ticket.facts.model.clone())
@@ -171,7 +219,7 @@ impl Engine {
                 at: now,
             });
         }
-        Ok(())
+        Ok(true)
     }
 
     fn emit_high_water(&self, h: HighWater, now: Timestamp) {
