@@ -85,6 +85,15 @@ class Engine extends EventEmitter {
     this.#native.abandon(attempt)
   }
 
+  /**
+   * What the key has used: `{ atMs, secrets, rows: [{ secret, fingerprint, model, endpoint,
+   * status, requests, withoutUsage, inputTokens, outputTokens, totalTokens, durationSeconds }],
+   * minutes: [{ minuteMs, tokens: [one, two] }], budget }` (budget `null` without one).
+   */
+  usage() {
+    return this.#native.usage()
+  }
+
   /** Per-secret state, health and counters. */
   status() {
     return this.#native.status()

@@ -70,6 +70,20 @@ class TokenError extends TwinkeyError {}
  */
 class RotationError extends TwinkeyError {}
 
+/**
+ * The tokens-per-minute budget cannot admit the request (`TPM_BUDGET_EXCEEDED`); nothing was
+ * sent. `scope` is what is full (`key`, `model:<name>`, `rate_limited`), `retryAfterMs` when it
+ * would be admitted, `requested` the estimate it was refused on.
+ */
+class BudgetExceededError extends TwinkeyError {
+  constructor(message, options = {}) {
+    super(message, options)
+    this.scope = options.scope
+    this.retryAfterMs = options.retryAfterMs
+    this.requested = options.requested
+  }
+}
+
 const BY_FAMILY = {
   key: KeyDocumentError,
   secret: SecretError,
@@ -81,6 +95,7 @@ const BY_FAMILY = {
   service: ServiceError,
   tokens: TokenError,
   rotation: RotationError,
+  budget: BudgetExceededError,
 }
 const BY_CODE = { NO_USABLE_SECRET: NoUsableSecretError }
 
@@ -104,6 +119,7 @@ function findTwinkeyError(error) {
 }
 
 module.exports = {
+  BudgetExceededError,
   TwinkeyError,
   KeyDocumentError,
   SecretError,

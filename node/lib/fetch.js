@@ -6,7 +6,9 @@
 //   to the engine and does what its verdict says (accept / replay once / fail).
 // - signedFetch: OCI-signs each request with a Signer (IAM-authenticated calls).
 // Request bodies are made replayable once (streams are read into memory); response bodies
-// pass through, streamed ones through the core's end-of-stream monitor.
+// pass through, streamed ones through the core's end-of-stream monitor. engineFetch admits each
+// request first (the engine's budget may say wait: it sleeps, or refuse: it throws), meters
+// every accepted body on its way to the caller and settles the request when the body ends.
 
 const native = require('./native.js')
 
@@ -106,6 +108,24 @@ async function discard(response) {
  */
 function monitored(response, monitor) {
   if (monitor === null || response.body === null) return response
+  return passThrough(response, {
+    feed: (chunk) => monitor.feed(chunk),
+    finish: () => monitor.finish(),
+    transportError: (reason) => {
+      monitor.transportError(reason)
+      return true
+    },
+    cancel() {},
+  })
+}
+
+/**
+ * The response with its body passed through `watch`: `feed(chunk)` per chunk, `finish()` at
+ * the end (throws to error the body), `transportError(reason)` when reading fails (throws to
+ * error the body with its error; `true`: end the body cleanly; `false`: error it with the
+ * failure itself), `cancel()` when the caller cancels.
+ */
+function passThrough(response, watch, settleOnCollect) {
   const reader = response.body.getReader()
   const body = new ReadableStream(
     {
@@ -116,22 +136,25 @@ function monitored(response, monitor) {
         } catch (cause) {
           // The caller's own abort is not a cut: the SDK expects its AbortError back.
           if (cause?.name === 'AbortError') {
+            watch.cancel()
             controller.error(cause)
             return
           }
+          let ended
           try {
-            monitor.transportError(String(cause?.message ?? cause))
+            ended = watch.transportError(String(cause?.message ?? cause))
           } catch (error) {
             error.cause = cause
             controller.error(error)
             return
           }
-          controller.close()
+          if (ended) controller.close()
+          else controller.error(cause)
           return
         }
         if (chunk.done) {
           try {
-            monitor.finish()
+            watch.finish()
           } catch (error) {
             controller.error(error)
             return
@@ -139,10 +162,11 @@ function monitored(response, monitor) {
           controller.close()
           return
         }
-        monitor.feed(chunk.value)
+        watch.feed(chunk.value)
         controller.enqueue(chunk.value)
       },
       cancel(reason) {
+        watch.cancel()
         return reader.cancel(reason)
       },
     },
@@ -154,8 +178,62 @@ function monitored(response, monitor) {
     headers: response.headers,
   })
   Object.defineProperty(passed, 'url', { value: response.url })
+  if (settleOnCollect !== undefined) unread.register(passed, settleOnCollect)
   return passed
 }
+
+/** The bytes of a request body for the core's estimate (none for a Blob, a form, ...). */
+function bodyBytes(body) {
+  if (typeof body === 'string') return Buffer.from(body)
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+  if (body instanceof ArrayBuffer) return new Uint8Array(body)
+  return undefined
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Admits request `id` with the engine (sleeping while its budget says wait). */
+async function admit(engine, id, request) {
+  const body = bodyBytes(request.init.body)
+  let advice = engine.sendAdmit(id, request.url, body, null)
+  while (advice !== null) {
+    await sleep(advice.waitMs)
+    advice = engine.sendAdmit(id, request.url, body, advice.askedMs)
+  }
+}
+
+/**
+ * The accepted response of request `id`, its body metered on the way to the caller (fed to
+ * `monitor` for an event stream, else to the engine) and the request settled when the body
+ * ends, fails or is cancelled. A streamed body that ends (or breaks) before its end marker
+ * errors with StreamInterruptedError instead of ending cleanly.
+ */
+function metered(response, engine, id, monitor) {
+  if (response.body === null) {
+    engine.sendSettle(id, monitor)
+    return response
+  }
+  const feed = monitor !== null ? (chunk) => monitor.feed(chunk) : (chunk) => engine.sendFeed(id, chunk)
+  return passThrough(response, {
+    feed,
+    finish() {
+      engine.sendSettle(id, monitor)
+      monitor?.finish()
+    },
+    transportError(reason) {
+      engine.sendSettle(id, monitor)
+      if (monitor === null) return false
+      monitor.transportError(reason)
+      return true
+    },
+    cancel() {
+      engine.sendSettle(id, monitor)
+    },
+  }, { engine, id })
+}
+
+// A response dropped unread still settles its request (keeping its estimate), when collected.
+const unread = new FinalizationRegistry(({ engine, id }) => engine.sendSettle(id, null))
 
 /** Ends an attempt that got no verdict; the error that caused it is the one to report. */
 function abandonQuietly(engine, id) {
@@ -180,7 +258,14 @@ function engineFetch(engine, baseFetch) {
     withoutRedirects(request)
     const id = nextId
     nextId = (nextId + 1) >>> 0
-    let authorization = engine.sendBegin(id, request.url)
+    await admit(engine, id, request)
+    let authorization
+    try {
+      authorization = engine.sendBegin(id, request.url)
+    } catch (error) {
+      engine.sendSettle(id, null) // nothing sent: the estimate goes back
+      throw error
+    }
     for (;;) {
       request.headers.set('authorization', authorization)
       let response
@@ -199,9 +284,9 @@ function engineFetch(engine, baseFetch) {
         abandonQuietly(engine, id)
         throw error
       }
-      // null: hand the response over as it is; a string: an event stream of that kind.
-      if (verdict == null) return response
-      if (typeof verdict === 'string') return monitored(response, new native.StreamMonitor(verdict))
+      // null: hand the response over (metered); a string: an event stream of that kind.
+      if (verdict == null) return metered(response, engine, id, null)
+      if (typeof verdict === 'string') return metered(response, engine, id, new native.StreamMonitor(verdict))
       await discard(response)
       if (verdict.kind !== 'replay') throw verdict.error
       authorization = verdict.authorization

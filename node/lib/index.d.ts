@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events'
 import type {
   ApiKey,
+  BudgetCharge,
   Attempt,
   CallOptions,
   ControlPlaneOptions,
@@ -32,7 +33,7 @@ import type {
   VerifiedToken,
 } from '../native/index.js'
 
-export { Admission, ApiKey, Attempt, ManualClock, RelayGate, Signer, StreamMonitor, TokenKeyRing } from '../native/index.js'
+export { Admission, ApiKey, Attempt, BudgetCharge, ManualClock, RelayGate, Signer, StreamMonitor, TokenKeyRing } from '../native/index.js'
 export type {
   CallOptions,
   ControlPlaneOptions,
@@ -87,6 +88,7 @@ export type EventKind =
   | 'expiring_soon'
   | 'standby_unavailable'
   | 'no_usable_secret'
+  | 'budget_high_water'
 
 /** Why a secret cannot be used, as the core's reason codes. */
 export type ReasonCode =
@@ -108,8 +110,127 @@ export interface EngineEvent extends NativeEngineEvent {
 /** The `EventEmitter` events of an Engine: each kind, and `'event'` for all. */
 export type EngineEventMap = { [K in EventKind | 'event']: [event: EngineEvent] }
 
+/** Token counts a response reported. */
+export interface Usage {
+  inputTokens: number
+  outputTokens: number
+  totalTokens: number
+}
+
+/** What a response body or stream says: the model that answered and its usage. */
+export interface BodyFacts {
+  model: string | null
+  usage: Usage | null
+}
+
+/** The API a request went to. */
+export type Endpoint = 'chat_completions' | 'responses' | 'other'
+
+/** What the core reads from a request before it is sent. */
+export interface RequestFacts {
+  endpoint: Endpoint
+  model: string | null
+  stream: boolean
+  promptTokens: number
+  outputCap: number | null
+  estimate: number
+}
+
+/** The rate-limit facts of response headers (milliseconds). */
+export interface RateLimitFacts {
+  retryAfterMs: number | null
+  limitTokens: number | null
+  remainingTokens: number | null
+  resetTokensMs: number | null
+}
+
+/** A tokens-per-minute budget (per key, optionally per model). */
+export interface BudgetOptions {
+  tokensPerMinute?: number | null
+  perModel?: Record<string, number>
+  /** `wait` (default; at most `maxWaitMs`, default 30 000) or `fail_fast`. */
+  policy?: 'wait' | 'fail_fast'
+  maxWaitMs?: number
+  /** Output tokens assumed for a request without an output cap (default 1024). */
+  defaultOutputTokens?: number
+  /** Fraction of a limit above which `budget_high_water` fires (default 0.8). */
+  highWater?: number
+}
+
+/** A limit above its high-water mark. */
+export interface HighWater {
+  scope: string
+  used: number
+  limit: number
+}
+
+/** A budget's windows, its 429 block and its corrections. */
+export interface BudgetSnapshot {
+  windows: { scope: string; limit: number; used: number }[]
+  blockedUntilMs: number | null
+  refunded: number
+  debited: number
+}
+
+/** `Budget.admit`'s answer. */
+export interface BudgetAdmission {
+  result: { granted: true; highWater: HighWater | null } | { wait: { untilMs: number; scope: string } }
+  charge?: BudgetCharge
+}
+
+/** A tokens-per-minute budget on its own (the engine keeps its own with `budget`). Times in Unix ms. */
+export declare class Budget {
+  constructor(options: BudgetOptions)
+  /** Throws BudgetExceededError when the policy refuses. */
+  admit(estimate: number, model: string | null | undefined, nowMs: number, waitingSinceMs?: number | null): BudgetAdmission
+  /** Settles a charge once (`status` null: not sent); a high-water crossing it caused, or null. */
+  settle(
+    charge: BudgetCharge,
+    nowMs: number,
+    status?: number | null,
+    usage?: Usage | null,
+    headers?: [string, string][] | null,
+  ): HighWater | null
+  observeHeaders(headers: [string, string][], nowMs: number): void
+  snapshot(nowMs: number): BudgetSnapshot
+}
+
+/** One row of `engine.usage()`. */
+export interface UsageRow {
+  secret: string
+  fingerprint: string
+  model: string
+  endpoint: Endpoint
+  status: number
+  requests: number
+  withoutUsage: number
+  inputTokens: number
+  outputTokens: number
+  totalTokens: number
+  /** Counts per GenAI duration bucket (not cumulative; the last is above 81.92 s) and the sum. */
+  durationSeconds: { counts: number[]; sum: number }
+}
+
+/** `engine.usage()`. */
+export interface UsageReport {
+  atMs: number
+  secrets: [string, string]
+  rows: UsageRow[]
+  minutes: { minuteMs: number; tokens: [number, number] }[]
+  budget: BudgetSnapshot | null
+}
+
+/** The model and usage of a non-streamed response body. */
+export declare function usageFromBody(body: string | Uint8Array): BodyFacts
+/** What a request to `path` with this body will probably cost. */
+export declare function requestFacts(path: string, body?: string | Uint8Array | null, defaultOutputTokens?: number): RequestFacts
+/** The rate-limit facts of response headers at `nowMs`. */
+export declare function parseRateLimitHeaders(headers: [string, string][], nowMs: number): RateLimitFacts
+
 /** Options of `new Engine(key, options)`; durations in milliseconds. */
-export interface EngineOptions extends NativeEngineOptions {
+export interface EngineOptions extends Omit<NativeEngineOptions, 'budget'> {
+  /** The key's tokens-per-minute budget (none by default). */
+  budget?: BudgetOptions
   /** Called with every event, synchronously, before the call that caused it returns. */
   onEvent?: (event: EngineEvent) => void
   /** The engine's clock (default: the system clock); a ManualClock for tests and vectors. */
@@ -158,6 +279,8 @@ export declare class Engine extends EventEmitter<EngineEventMap> {
   /** Ends an attempt that got no response (nothing is learned about the secret). */
   abandon(attempt: Attempt): void
   /** Per-secret state, health and counters. */
+  /** What the key has used (rows per secret, model, endpoint, status; the last hour; the budget). */
+  usage(): UsageReport
   status(): EngineStatus
   /** The name of the secret traffic currently goes to. */
   current(): string
@@ -342,6 +465,13 @@ export declare class NoUsableSecretError extends EngineError {
 /** A streamed response was cut after its first byte. */
 export declare class StreamInterruptedError extends TwinkeyError {
   readonly received: number
+}
+/** The tokens-per-minute budget refused the request (`TPM_BUDGET_EXCEEDED`); nothing was sent. */
+export declare class BudgetExceededError extends TwinkeyError {
+  /** `key`, `model:<name>` or `rate_limited`. */
+  readonly scope: string
+  readonly retryAfterMs: number
+  readonly requested: number
 }
 /** OCI config, private key, pass phrase or the signature itself. */
 export declare class SigningError extends TwinkeyError {}

@@ -41,6 +41,12 @@ module.exports = {
   ManualClock: native.ManualClock,
   Signer: native.Signer,
   StreamMonitor: native.StreamMonitor,
+  Budget: native.Budget,
+  BudgetCharge: native.BudgetCharge,
+  usageFromBody: (body) => native.usageFromBody(typeof body === 'string' ? Buffer.from(body) : body),
+  requestFacts: (path, body, defaultOutputTokens) =>
+    native.requestFacts(String(path), typeof body === 'string' ? Buffer.from(body) : (body ?? Buffer.alloc(0)), defaultOutputTokens ?? undefined),
+  parseRateLimitHeaders: native.parseRateLimitHeaders,
   ControlPlane,
   TokenKeyRing: native.TokenKeyRing,
   RelayGate: native.RelayGate,
@@ -60,5 +66,6 @@ module.exports = {
   ServiceError: errors.ServiceError,
   TokenError: errors.TokenError,
   RotationError: errors.RotationError,
+  BudgetExceededError: errors.BudgetExceededError,
   findTwinkeyError: errors.findTwinkeyError,
 }

@@ -8,6 +8,11 @@ export const {
   ManualClock,
   Signer,
   StreamMonitor,
+  Budget,
+  BudgetCharge,
+  usageFromBody,
+  requestFacts,
+  parseRateLimitHeaders,
   ControlPlane,
   TokenKeyRing,
   RelayGate,
@@ -27,6 +32,7 @@ export const {
   ServiceError,
   TokenError,
   RotationError,
+  BudgetExceededError,
   findTwinkeyError,
 } = twinkey
 

@@ -104,6 +104,36 @@ export declare class Attempt {
   toString(): string
 }
 
+/** A tokens-per-minute budget on its own. Times are Unix milliseconds. */
+export declare class Budget {
+  /**
+   * A budget from its options: `{tokensPerMinute, perModel, policy, maxWaitMs,
+   * defaultOutputTokens, highWater}`.
+   */
+  constructor(options: any)
+  /**
+   * Asks to send a request of `estimate` tokens for `model` at `nowMs`; throws
+   * `BudgetExceededError` when the policy refuses.
+   */
+  admit(estimate: number, model: string | undefined | null, nowMs: number, waitingSinceMs?: number | undefined | null): BudgetAdmission
+  /**
+   * Settles a charge: the answer's `status` (`null`: not sent), its `usage`
+   * (`{inputTokens, outputTokens, totalTokens}` or `null`) and headers. Returns a high-water
+   * crossing the settlement caused, or `null`.
+   */
+  settle(charge: BudgetCharge, nowMs: number, status?: number | undefined | null, usage?: any | undefined | null, headers?: Array<Array<string>> | undefined | null): any
+  /** Folds in the rate-limit headers of any answer. */
+  observeHeaders(headers: Array<Array<string>>, nowMs: number): void
+  /** `{windows: [{scope, limit, used}], blockedUntilMs, refunded, debited}`. */
+  snapshot(nowMs: number): any
+}
+
+/** What a `Budget` charged for one admitted request; settle it once. */
+export declare class BudgetCharge {
+  /** Tokens charged on admission (0 once settled). */
+  get tokens(): number
+}
+
 /** A clock that moves only when told to. Give it to `new Engine(key, { clock })`. */
 export declare class ManualClock {
   /** A clock stopped at `start` (RFC 3339 string or epoch milliseconds; default: the epoch). */
@@ -220,6 +250,25 @@ export declare class NativeEngine {
   /** Sets a secret's state as the service reports it (any string; no transition rules). */
   syncState(secret: string, state: string): void
   /**
+   * `engine.fetch`: admits request `id` (the number its attempts will use) to `url` with
+   * this body. `null`: go on (the ticket is kept under `id`); a `WaitAdvice`: sleep and ask
+   * again. Throws `BudgetExceededError` when the budget's policy refuses.
+   */
+  sendAdmit(id: number, url: string, body?: Uint8Array | undefined | null, waitingSinceMs?: number | undefined | null): WaitAdvice | null
+  /** `engine.fetch`: the next chunk of request `id`'s (non-streamed) response body. */
+  sendFeed(id: number, chunk: Uint8Array): void
+  /**
+   * `engine.fetch`: request `id` ended (its body was read, failed or was cancelled, or it
+   * was never sent): settles its ticket with what passed through (`monitor`: the stream
+   * monitor of an event stream). Returns whether there was a ticket to settle.
+   */
+  sendSettle(id: number, monitor?: StreamMonitor | undefined | null): boolean
+  /**
+   * What the key has used: rows per secret, model, endpoint and status, the last hour per
+   * minute, the budget (the core's JSON form).
+   */
+  usage(): any
+  /**
    * `engine.fetch`: hands out the secret for a new attempt to send a request to `url`, kept
    * under `id` (a number the caller picks, unique among its attempts in flight); returns the
    * `Authorization` value to send. Throws `DESTINATION_NOT_ALLOWED` when a secret may not go
@@ -313,6 +362,8 @@ export declare class Signer {
  * `StreamInterruptedError` when it ended without its end marker.
  */
 export declare class StreamMonitor {
+  /** The model and token usage the stream reported so far: `{model, usage}`. */
+  usage(): any
   /** A monitor for `kind`: `auto` (default), `chat_completions` or `responses`. */
   constructor(kind?: string | undefined | null)
   /**
@@ -387,6 +438,14 @@ export declare class TokenKeyRing {
   toString(): string
 }
 
+/** The answer of `Budget.admit`. */
+export interface BudgetAdmission {
+  /** `{granted: true, highWater}` or `{wait: {untilMs, scope}}`. */
+  result: any
+  /** The charge to settle, when granted. */
+  charge?: BudgetCharge
+}
+
 /** Options of one control-plane call. */
 export interface CallOptions {
   /**
@@ -436,6 +495,12 @@ export interface EngineEvent {
   cooldownUntil?: string
   /** The secret's end of validity (the early-warning event), RFC 3339. */
   expiresAt?: string
+  /** What an alert is about (`budget_high_water`: `key` or `model:<name>`). */
+  scope?: string
+  /** Tokens counting (`budget_high_water`). */
+  used?: number
+  /** The limit (`budget_high_water`). */
+  limit?: number
   /** A one-line description. */
   message: string
 }
@@ -459,6 +524,11 @@ export interface EngineOptions {
    * (`host`, `*.domain`, `http://host` for plain HTTP).
    */
   allowedHosts?: Array<string>
+  /**
+   * The key's tokens-per-minute budget (`{tokensPerMinute, perModel, policy, maxWaitMs,
+   * defaultOutputTokens, highWater}`); unset: none.
+   */
+  budget?: any
 }
 
 /** A snapshot of the engine's view of both secrets. */
@@ -568,6 +638,12 @@ export interface MintOptions {
   random?: Uint8Array
 }
 
+/**
+ * The rate-limit facts of response headers (`[name, value]` pairs) at `nowMs`:
+ * `{retryAfterMs, limitTokens, remainingTokens, resetTokensMs}`.
+ */
+export declare function parseRateLimitHeaders(headers: Array<Array<string>>, nowMs: number): any
+
 /** The response header that carries the code of the relay's own errors (`x-twinkey-error`). */
 export declare function relayErrorHeader(): string
 
@@ -581,6 +657,13 @@ export interface RenewedSecret {
   /** The new value's fingerprint. */
   fingerprint: string
 }
+
+/**
+ * What a request to `path` with this body will probably cost: `{endpoint, model, stream,
+ * promptTokens, outputCap, estimate}` (`defaultOutputTokens`, default 1024, for a request
+ * without an output cap).
+ */
+export declare function requestFacts(path: string, body: Uint8Array, defaultOutputTokens?: number | undefined | null): any
 
 /** The options of a rotation, as `twinkey rotate` takes them. */
 export interface RotateOptions {
@@ -901,6 +984,9 @@ export interface UnitResponse {
   attempts: number
 }
 
+/** The model and usage a non-streamed response body reports: `{model, usage}`. */
+export declare function usageFromBody(body: Uint8Array): any
+
 /** What to do with an attempt's response (`engine.complete`). */
 export interface Verdict {
   /**
@@ -924,4 +1010,14 @@ export interface VerifiedToken {
   alg: 'EdDSA' | 'HS256'
   /** Its claims. */
   claims: TokenClaims
+}
+
+/** How long to wait before asking `sendAdmit` again. */
+export interface WaitAdvice {
+  /** Milliseconds to sleep. */
+  waitMs: number
+  /** When the request first asked: pass it back as `waitingSinceMs`. */
+  askedMs: number
+  /** What is full: `key`, `model:<name>` or `rate_limited`. */
+  scope: string
 }

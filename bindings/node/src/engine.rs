@@ -69,6 +69,8 @@ pub struct NativeEngine {
     events: Option<(Queue, FunctionRef<EngineEvent, ()>)>,
     /// Attempts of `engine.fetch` in flight, by id.
     pub(crate) sending: RefCell<HashMap<u32, twinkey::Attempt>>,
+    /// Admitted `engine.fetch` requests, by id, until settled.
+    pub(crate) metering: RefCell<HashMap<u32, crate::metering::Metered>>,
 }
 
 #[napi]
@@ -103,6 +105,7 @@ impl NativeEngine {
             engine,
             events,
             sending: RefCell::default(),
+            metering: RefCell::default(),
         })
     }
 

@@ -50,6 +50,11 @@ fn details(e: &twinkey::Error) -> Value {
             ..
         } => json!({"status": status, "ociCode": oci_code, "requestId": request_id}),
         twinkey::Error::StreamInterrupted { received, .. } => json!({"received": received}),
+        twinkey::Error::TpmBudgetExceeded {
+            scope,
+            retry_after_ms,
+            requested,
+        } => json!({"scope": scope, "retryAfterMs": retry_after_ms, "requested": requested}),
         _ => json!({}),
     }
 }

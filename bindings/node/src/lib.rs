@@ -28,6 +28,7 @@ mod engine;
 mod errors;
 mod gate;
 mod key;
+mod metering;
 mod options;
 mod promise;
 mod report;
@@ -38,6 +39,7 @@ mod signer;
 mod stream;
 mod time;
 mod tokens;
+mod usage;
 
 pub use attempt::Attempt;
 pub use clock::ManualClock;
@@ -48,6 +50,7 @@ pub use engine::{NativeEngine, Verdict, relevant_headers};
 pub use errors::set_error_factory;
 pub use gate::{Admission, GateRequest, RelayGate, relay_error_header};
 pub use key::ApiKey;
+pub use metering::WaitAdvice;
 pub use options::EngineOptions;
 pub use report::{EngineEvent, EngineStatus, SecretCounters, SecretStatus};
 pub use rotation::{ProgressCallback, RotateOptions};
@@ -60,4 +63,7 @@ pub use stream::StreamMonitor;
 pub use tokens::{
     JwksOptions, MintOptions, MintedToken, TokenClaims, TokenKeyRing, TokenRequest, TokenScope,
     TokenVerifyOptions, VerifiedToken,
+};
+pub use usage::{
+    Budget, BudgetAdmission, BudgetCharge, parse_rate_limit_headers, request_facts, usage_from_body,
 };

@@ -29,6 +29,12 @@ pub struct EngineEvent {
     pub cooldown_until: Option<String>,
     /// The secret's end of validity (the early-warning event), RFC 3339.
     pub expires_at: Option<String>,
+    /// What an alert is about (`budget_high_water`: `key` or `model:<name>`).
+    pub scope: Option<String>,
+    /// Tokens counting (`budget_high_water`).
+    pub used: Option<f64>,
+    /// The limit (`budget_high_water`).
+    pub limit: Option<f64>,
     /// A one-line description.
     pub message: String,
 }
@@ -45,6 +51,9 @@ impl From<&Event> for EngineEvent {
             status: e.status.map(u32::from),
             cooldown_until: e.cooldown_until.map(rfc3339),
             expires_at: e.expires_at.map(rfc3339),
+            scope: e.scope.clone(),
+            used: e.used.map(|n| n as f64),
+            limit: e.limit.map(|n| n as f64),
             message: e.message(),
         }
     }

@@ -68,16 +68,32 @@ impl NativeEngine {
             .iter()
             .zip(&values)
             .filter_map(|(name, value)| value.as_deref().map(|v| (*name, v)));
-        let judged = self.judge(env, &attempt, status, headers, body.as_deref());
+        let judged = self.judge(env, &attempt, status, headers.clone(), body.as_deref());
         // Still open: the body is asked for, or the response could not be judged.
         if judged.as_ref().is_ok_and(|j| j.kind == "need_body") || judged.is_err() {
             self.sending.borrow_mut().insert(id, attempt);
+            return judged.map(|j| {
+                Some(Either::B(SendVerdict {
+                    kind: j.kind.to_string(),
+                    authorization: None,
+                    error: j.error,
+                }))
+            });
         }
         let judged = judged?;
+        let owned: Vec<(String, String)> = headers
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        // The status fit in u16: `judge` refuses any other.
+        let code = u16::try_from(status).unwrap_or(0);
         if judged.kind == "accept" {
+            self.answered(id, attempt, code, owned);
             return Ok(content_type
                 .filter(|ct| is_event_stream(ct))
                 .map(|_| Either::A(StreamKind::for_path(&url).as_str().to_string())));
+        }
+        if judged.kind == "fail" {
+            self.settle_now(env, id, &attempt, Some(code), owned);
         }
         Ok(Some(Either::B(SendVerdict {
             kind: judged.kind.to_string(),
@@ -91,6 +107,7 @@ impl NativeEngine {
     pub fn send_abandon(&self, env: Env, id: u32) -> Result<()> {
         let attempt = self.take(&env, id)?;
         let r = self.engine.abandon(&attempt);
+        self.settle_now(&env, id, &attempt, None, Vec::new());
         self.flush(&env);
         r.or_throw(&env)
     }

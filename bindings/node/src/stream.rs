@@ -15,8 +15,21 @@ pub struct StreamMonitor {
     inner: SseMonitor,
 }
 
+impl StreamMonitor {
+    /// The model and usage the stream reported so far.
+    pub(crate) fn usage_facts(&self) -> twinkey::usage::BodyFacts {
+        self.inner.usage().clone()
+    }
+}
+
 #[napi]
 impl StreamMonitor {
+    /// The model and token usage the stream reported so far: `{model, usage}`.
+    #[napi]
+    pub fn usage(&self) -> serde_json::Value {
+        twinkey::usage::wire::body_facts_json(self.inner.usage())
+    }
+
     /// A monitor for `kind`: `auto` (default), `chat_completions` or `responses`.
     #[napi(constructor)]
     pub fn new(env: Env, kind: Option<String>) -> Result<Self> {

@@ -3,7 +3,7 @@
 // Registered once per SDK major (openai@6 on Node 20, openai@7 on Node 22).
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { ApiKey, Engine, NoUsableSecretError, StreamInterruptedError, findTwinkeyError } from '../../lib/index.mjs'
+import { ApiKey, Engine, NoUsableSecretError, StreamInterruptedError, findTwinkeyError, requestFacts } from '../../lib/index.mjs'
 import { startEmulator } from './emulator.mjs'
 
 const MODEL = 'openai.gpt-oss-120b'
@@ -50,6 +50,67 @@ export function registerOpenAITests(OpenAI, label) {
     })
     after(async () => {
       await emu?.stop()
+    })
+
+    test('engine.usage() counts exactly the tokens the SDK parsed, streamed or not, 16 at a time', async () => {
+      const { client, engine } = await setup(emu, OpenAI)
+      const messages = [{ role: 'user', content: 'count these tokens' }]
+      const one = async (i) => {
+        if (i % 3 === 0) {
+          const r = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 30 + i })
+          return [r.usage.prompt_tokens, r.usage.completion_tokens]
+        }
+        if (i % 3 === 1) {
+          const stream = await client.chat.completions.create({ model: MODEL, messages, stream: true, stream_options: { include_usage: true } })
+          let got = [0, 0]
+          for await (const chunk of stream) if (chunk.usage) got = [chunk.usage.prompt_tokens, chunk.usage.completion_tokens]
+          return got
+        }
+        const r = await client.responses.create({ model: MODEL, input: `hello ${i}` })
+        return [r.usage.input_tokens, r.usage.output_tokens]
+      }
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => one(i)))
+      const report = engine.usage()
+      const sum = (f) => report.rows.reduce((n, r) => n + f(r), 0)
+      assert.equal(sum((r) => r.requests), 16)
+      assert.equal(sum((r) => r.withoutUsage), 0)
+      assert.equal(sum((r) => r.inputTokens), results.reduce((n, r) => n + r[0], 0))
+      assert.equal(sum((r) => r.outputTokens), results.reduce((n, r) => n + r[1], 0))
+      assert.deepEqual(new Set(report.rows.map((r) => r.endpoint)), new Set(['chat_completions', 'responses']))
+      assert.equal(report.budget, null)
+      assert.ok(!JSON.stringify(report).includes('sk-'))
+    })
+
+    test('a fail_fast budget refuses with TPM_BUDGET_EXCEEDED and sends nothing for it', async () => {
+      const doc = await emu.admin.newKey()
+      const key = ApiKey.fromJson(JSON.stringify(doc))
+      const messages = [{ role: 'user', content: 'budget me' }]
+      const body = JSON.stringify({ model: MODEL, messages, max_tokens: 200 })
+      const { estimate } = requestFacts('/openai/v1/chat/completions', body)
+      const events = []
+      const engine = new Engine(key, { onEvent: (e) => events.push(e), budget: { tokensPerMinute: 3 * estimate, policy: 'fail_fast' } })
+      const client = new OpenAI({ baseURL: emu.baseURL, apiKey: 'unused', fetch: engine.fetch, maxRetries: 0 })
+      let sent = 0
+      let refused = 0
+      for (let i = 0; i < 12; i++) {
+        try {
+          await client.chat.completions.create({ model: MODEL, messages, max_tokens: 200 })
+          sent++
+        } catch (error) {
+          const e = findTwinkeyError(error)
+          assert.equal(e?.code, 'TPM_BUDGET_EXCEEDED', String(error))
+          assert.equal(e.scope, 'key')
+          assert.ok(e.retryAfterMs > 0)
+          refused++
+        }
+      }
+      const counts = await emu.admin.counts()
+      const mine = counts.secrets.filter((c) => c.keyId === doc.id)
+      assert.equal(mine.reduce((n, c) => n + c.requests, 0), sent, JSON.stringify(mine))
+      assert.ok(sent > 3 && refused > 0, `${sent} sent, ${refused} refused`)
+      const { budget } = engine.usage()
+      assert.ok(budget.refunded > 0 && budget.windows[0].used <= 3 * estimate, JSON.stringify(budget))
+      assert.ok(events.some((e) => e.kind === 'budget_high_water' && e.scope === 'key'), JSON.stringify(events))
     })
 
     test('plain and streaming chat completions, and a streamed Responses call', async () => {
