@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # wasm: the core with `tokens` for wasm32, the browser package (node/pkg-web, loaded by the npm
-# package's `browser` entry) and the shared token vectors run under wasm (Node).
+# package's `browser` entry) and the shared token, usage and budget vectors run
+# under wasm (Node).
 set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 cd "$TWINKEY_ROOT"
@@ -12,8 +13,9 @@ cargo build --locked -p twinkey --target wasm32-unknown-unknown --features token
 bindings/wasm/build.sh web
 bindings/wasm/build.sh vectors
 
-step "token vectors under wasm (keys, mint, verify, relay gate, browser cache)"
-TWINKEY_WASM_VECTORS="$CARGO_TARGET_DIR/wasm-vectors" node --test bindings/wasm/tests/vectors.test.mjs
+step "token, usage and budget vectors under wasm (keys, mint, verify, relay gate, browser cache, usage, budget)"
+TWINKEY_WASM_VECTORS="$CARGO_TARGET_DIR/wasm-vectors" node --test bindings/wasm/tests/vectors.test.mjs \
+  bindings/wasm/tests/usage-vectors.test.mjs
 
 raw=$(stat -c %s node/pkg-web/twinkey_wasm_bg.wasm)
 gz=$(gzip -9 -c node/pkg-web/twinkey_wasm_bg.wasm | wc -c)

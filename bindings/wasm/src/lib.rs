@@ -8,10 +8,13 @@
 //! facade does the I/O (`fetch`) and loops on those verdicts.
 //!
 //! With the `vectors` feature (never in the browser build) it also exports minting,
-//! verification and the relay gate, so the shared token vectors run under wasm.
+//! verification, the relay gate, usage reading and the TPM budget, so the shared token, usage
+//! and budget vectors run under wasm.
 
 mod cache;
 mod errors;
+#[cfg(feature = "vectors")]
+mod metering;
 #[cfg(feature = "vectors")]
 mod vectors;
 
