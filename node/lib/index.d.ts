@@ -89,6 +89,10 @@ export type EventKind =
   | 'standby_unavailable'
   | 'no_usable_secret'
   | 'budget_high_water'
+  | 'rejection_burst'
+  | 'changed_out_of_band'
+  | 'expiring_without_standby'
+  | 'traffic_after_deactivation'
 
 /** Why a secret cannot be used, as the core's reason codes. */
 export type ReasonCode =
@@ -278,9 +282,11 @@ export declare class Engine extends EventEmitter<EngineEventMap> {
   ): Verdict
   /** Ends an attempt that got no response (nothing is learned about the secret). */
   abandon(attempt: Attempt): void
-  /** Per-secret state, health and counters. */
   /** What the key has used (rows per secret, model, endpoint, status; the last hour; the budget). */
   usage(): UsageReport
+  /** The engine's metrics as OpenMetrics / Prometheus text (names and fingerprints only). */
+  metricsText(): string
+  /** Per-secret state, health and counters. */
   status(): EngineStatus
   /** The name of the secret traffic currently goes to. */
   current(): string

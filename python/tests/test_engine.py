@@ -84,6 +84,40 @@ def test_events_reach_callbacks_and_logging(caplog: pytest.LogCaptureFixture) ->
     assert engine.unsubscribe(sub) and not engine.unsubscribe(sub)
 
 
+def test_alerts_reach_callbacks_and_logging(caplog: pytest.LogCaptureFixture) -> None:
+    clock = twinkey.ManualClock(START)
+    seen: list[twinkey.Event] = []
+    engine = twinkey.Engine(
+        make_key(), clock=clock, on_event=seen.append, rejection_burst=2, rejection_burst_window=5.0
+    )
+    engine.complete(engine.begin(), 200)
+    first, second = engine.begin(), engine.begin()
+    with caplog.at_level(logging.INFO, logger="twinkey"):
+        engine.complete(first, 401)
+        engine.complete(second, 401)
+    kinds = [e.kind for e in seen]
+    assert kinds == [
+        "secret_rejected",
+        "changed_out_of_band",
+        "failed_over",
+        "standby_unavailable",
+        "rejection_burst",
+    ]
+    burst = seen[-1]
+    assert (burst.secret, burst.count, burst.status) == ("key-one", 2, 401)
+    assert burst.to_dict()["count"] == 2
+    assert "ACTIVE" in seen[1].message
+    records = [r for r in caplog.records if r.name == "twinkey"]
+    assert [getattr(r, "twinkey_event", None) for r in records] == kinds
+    assert all(r.levelno == logging.WARNING for r in records)
+    for bad in (1, 0):
+        with pytest.raises(twinkey.TwinkeyError) as e:
+            twinkey.Engine(make_key(), rejection_burst=bad)
+        assert e.value.code == "INVALID_OPTIONS"
+    with pytest.raises(twinkey.TwinkeyError):
+        twinkey.Engine(make_key(), rejection_burst_window=0.0)
+
+
 def test_expiring_soon_is_reported_once() -> None:
     clock = twinkey.ManualClock("2026-03-25T00:00:00Z")
     seen: list[twinkey.Event] = []

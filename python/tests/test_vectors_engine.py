@@ -30,6 +30,7 @@ def event_json(e: twinkey.Event) -> dict[str, Any]:
         "status": e.status,
         "cooldownUntil": rfc3339(e.cooldown_until),
         "expiresAt": rfc3339(e.expires_at),
+        "count": e.count,
     }
     out.update({k: v for k, v in optional.items() if v is not None})
     return out
@@ -41,6 +42,7 @@ OPTION_NAMES = {
     "cooldownMaxMs": "cooldown_max",
     "expiringSoonWindowMs": "expiring_soon_window",
     "probeLeaseMs": "probe_lease",
+    "rejectionBurstWindowMs": "rejection_burst_window",
 }
 
 
@@ -50,6 +52,8 @@ def options(spec: dict[str, Any] | None) -> dict[str, Any]:
     for field, name in OPTION_NAMES.items():
         if field in spec:
             out[name] = spec[field] / 1000.0
+    if "rejectionBurst" in spec:
+        out["rejection_burst"] = spec["rejectionBurst"]
     return out
 
 

@@ -27,6 +27,10 @@ pub struct EngineOptions {
     /// The key's tokens-per-minute budget (`{tokensPerMinute, perModel, policy, maxWaitMs,
     /// defaultOutputTokens, highWater}`); unset: none.
     pub budget: Option<serde_json::Value>,
+    /// `rejection_burst` fires at this many rejections of one secret (default 10, at least 2).
+    pub rejection_burst: Option<u32>,
+    /// ... within this window (default 60 000).
+    pub rejection_burst_window_ms: Option<f64>,
 }
 
 impl EngineOptions {
@@ -56,7 +60,15 @@ impl EngineOptions {
                 &mut o.expiring_soon_window,
             ),
             ("probeLeaseMs", self.probe_lease_ms, &mut o.probe_lease),
+            (
+                "rejectionBurstWindowMs",
+                self.rejection_burst_window_ms,
+                &mut o.alerts.rejection_burst_window,
+            ),
         ];
+        if let Some(n) = self.rejection_burst {
+            o.alerts.rejection_burst = n;
+        }
         for (name, ms, slot) in fields {
             if let Some(ms) = ms {
                 *slot = duration(name, ms)?;

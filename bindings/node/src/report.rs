@@ -35,6 +35,8 @@ pub struct EngineEvent {
     pub used: Option<f64>,
     /// The limit (`budget_high_water`).
     pub limit: Option<f64>,
+    /// How many (`rejection_burst`: rejections within the window).
+    pub count: Option<u32>,
     /// A one-line description.
     pub message: String,
 }
@@ -54,6 +56,7 @@ impl From<&Event> for EngineEvent {
             scope: e.scope.clone(),
             used: e.used.map(|n| n as f64),
             limit: e.limit.map(|n| n as f64),
+            count: e.count,
             message: e.message(),
         }
     }

@@ -277,7 +277,8 @@ impl PyEngine {
     #[pyo3(signature = (
         key, *, prefer = None, expiry_skew = 60.0, cooldown_base = 30.0, cooldown_max = 900.0,
         expiring_soon_window = 1_209_600.0, probe_lease = 30.0, allowed_hosts = None,
-        budget = None, on_event = None, clock = None
+        budget = None, rejection_burst = 10, rejection_burst_window = 60.0, on_event = None,
+        clock = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -290,6 +291,8 @@ impl PyEngine {
         probe_lease: f64,
         allowed_hosts: Option<Vec<String>>,
         budget: Option<&Bound<'_, PyAny>>,
+        rejection_burst: u32,
+        rejection_burst_window: f64,
         on_event: Option<Py<PyAny>>,
         clock: Option<&Bound<'_, PyManualClock>>,
     ) -> PyResult<Self> {
@@ -306,6 +309,10 @@ impl PyEngine {
             probe_lease: duration("probe_lease", probe_lease)?,
             allowed_hosts: allowed_hosts.unwrap_or_default(),
             budget,
+            alerts: twinkey::AlertOptions {
+                rejection_burst,
+                rejection_burst_window: duration("rejection_burst_window", rejection_burst_window)?,
+            },
         };
         let key = key.get().snapshot()?;
         let engine = match clock {
@@ -416,6 +423,13 @@ impl PyEngine {
     /// per minute and the budget (the core's JSON form as a dict).
     fn usage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         crate::metering::usage(py, &self.engine)
+    }
+
+    /// The engine's metrics as OpenMetrics / Prometheus text: GenAI token and duration
+    /// histograms, secret state, health, expiry and counters, requests and tokens, the budget,
+    /// events per kind. Names and fingerprints only, never a secret value.
+    fn metrics_text(&self) -> String {
+        self.engine.metrics_text()
     }
 
     /// Ends an attempt that got no response (timeout, reset): nothing is learned.

@@ -100,6 +100,12 @@ impl PyEvent {
         self.inner.limit
     }
 
+    /// How many (`rejection_burst`: rejections within the window).
+    #[getter]
+    fn count(&self) -> Option<u32> {
+        self.inner.count
+    }
+
     /// When it happened (engine clock).
     #[getter]
     fn at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -133,6 +139,7 @@ impl PyEvent {
         d.set_item("scope", e.scope.as_deref())?;
         d.set_item("used", e.used)?;
         d.set_item("limit", e.limit)?;
+        d.set_item("count", e.count)?;
         d.set_item("at", e.at.to_rfc3339())?;
         d.set_item("message", e.message())?;
         Ok(d)

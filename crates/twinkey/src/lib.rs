@@ -32,6 +32,8 @@ pub mod error;
 pub mod files;
 pub mod json;
 pub mod key;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod rotation;
 pub mod secret;
 #[cfg(feature = "signer")]
@@ -43,9 +45,9 @@ pub mod usage;
 
 pub use budget::{Budget, BudgetOptions, Policy, RateLimitHeaders};
 pub use engine::{
-    Attempt, Counters, Engine, EngineOptions, EngineStatus, Event, EventKind, HealthState,
-    HealthStore, MemoryStore, ResponseFacts, SecretStatus, SecretUsage, Start, SubscriptionId,
-    Ticket, UsageReport, Verdict,
+    AlertOptions, Attempt, Counters, Engine, EngineOptions, EngineStatus, Event, EventKind,
+    HealthState, HealthStore, MemoryStore, ResponseFacts, SecretStatus, SecretUsage, Start,
+    SubscriptionId, Ticket, UsageReport, Verdict,
 };
 pub use error::{Error, Result, SecretReason, UnusableReason};
 pub use key::{ApiKey, Secret, Slot, Transition};

@@ -41,6 +41,12 @@ fn options(v: Option<&Value>) -> EngineOptions {
     if let Some(d) = ms(v, "probeLeaseMs") {
         o.probe_lease = d;
     }
+    if let Some(n) = v.get("rejectionBurst").and_then(Value::as_u64) {
+        o.alerts.rejection_burst = u32::try_from(n).unwrap();
+    }
+    if let Some(d) = ms(v, "rejectionBurstWindowMs") {
+        o.alerts.rejection_burst_window = d;
+    }
     o
 }
 
@@ -63,6 +69,9 @@ fn event_json(e: &Event) -> Value {
     }
     if let Some(t) = e.expires_at {
         m.insert("expiresAt".into(), json!(t.to_rfc3339()));
+    }
+    if let Some(n) = e.count {
+        m.insert("count".into(), json!(n));
     }
     Value::Object(m)
 }

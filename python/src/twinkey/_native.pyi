@@ -71,6 +71,10 @@ _EventKind: TypeAlias = Literal[
     "standby_unavailable",
     "no_usable_secret",
     "budget_high_water",
+    "rejection_burst",
+    "changed_out_of_band",
+    "expiring_without_standby",
+    "traffic_after_deactivation",
 ]
 _VerdictKind: TypeAlias = Literal["accept", "replay", "fail", "need_body"]
 _Health: TypeAlias = Literal["healthy", "cooling_down", "probe_due"]
@@ -356,6 +360,8 @@ class Event:
     @property
     def limit(self) -> int | None: ...
     @property
+    def count(self) -> int | None: ...
+    @property
     def at(self) -> datetime.datetime: ...
     @property
     def message(self) -> str: ...
@@ -427,6 +433,8 @@ class Engine:
         probe_lease: float = 30.0,
         allowed_hosts: Sequence[str] | None = None,
         budget: _BudgetOptionsDict | Mapping[str, Any] | None = None,
+        rejection_burst: int = 10,
+        rejection_burst_window: float = 60.0,
         on_event: Callable[[Event], object] | None = None,
         clock: ManualClock | None = None,
     ) -> Self: ...
@@ -452,6 +460,7 @@ class Engine:
         stream: StreamMonitor | None = None,
     ) -> bool: ...
     def usage(self) -> _UsageReportDict: ...
+    def metrics_text(self) -> str: ...
     def status(self) -> EngineStatus: ...
     @property
     def current(self) -> str: ...

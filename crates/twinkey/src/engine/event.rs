@@ -1,9 +1,10 @@
 //! Engine events: what happened to the secrets, delivered to subscribers and to `tracing`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::error::UnusableReason;
 use crate::time::Timestamp;
@@ -26,6 +27,17 @@ pub enum EventKind {
     /// The tokens-per-minute budget went above its high-water mark (`scope`, `used`,
     /// `limit`; the secret is the one in use).
     BudgetHighWater,
+    /// `count` rejections of one secret within the burst window (`status`: the last one).
+    RejectionBurst,
+    /// A secret that worked, and that the key says is `ACTIVE` with the same value, was
+    /// rejected (`status`): revoked or deactivated outside twinkey.
+    ChangedOutOfBand,
+    /// The secret expires within the warning window (`expires_at`) and the other one cannot
+    /// take over (`reason`, when it is unusable).
+    ExpiringWithoutStandby,
+    /// A response (`status`) arrived for a secret after it was deactivated or revoked through
+    /// twinkey: requests still in flight with it, or someone still using it.
+    TrafficAfterDeactivation,
 }
 
 impl EventKind {
@@ -39,7 +51,32 @@ impl EventKind {
             EventKind::StandbyUnavailable => "standby_unavailable",
             EventKind::NoUsableSecret => "no_usable_secret",
             EventKind::BudgetHighWater => "budget_high_water",
+            EventKind::RejectionBurst => "rejection_burst",
+            EventKind::ChangedOutOfBand => "changed_out_of_band",
+            EventKind::ExpiringWithoutStandby => "expiring_without_standby",
+            EventKind::TrafficAfterDeactivation => "traffic_after_deactivation",
         }
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 11] = [
+        EventKind::FailedOver,
+        EventKind::SecretRejected,
+        EventKind::SecretRecovered,
+        EventKind::ExpiringSoon,
+        EventKind::StandbyUnavailable,
+        EventKind::NoUsableSecret,
+        EventKind::BudgetHighWater,
+        EventKind::RejectionBurst,
+        EventKind::ChangedOutOfBand,
+        EventKind::ExpiringWithoutStandby,
+        EventKind::TrafficAfterDeactivation,
+    ];
+
+    /// Whether this kind is an alert (something an operator should look at) rather than the
+    /// engine reporting its own routine reaction.
+    pub fn is_alert(self) -> bool {
+        !matches!(self, EventKind::SecretRecovered | EventKind::FailedOver)
     }
 }
 
@@ -76,6 +113,8 @@ pub struct Event {
     pub used: Option<u64>,
     /// The limit (`budget_high_water`).
     pub limit: Option<u64>,
+    /// How many (`rejection_burst`: rejections within the window).
+    pub count: Option<u32>,
 }
 
 impl Event {
@@ -93,6 +132,7 @@ impl Event {
             scope: None,
             used: None,
             limit: None,
+            count: None,
         }
     }
 
@@ -134,6 +174,28 @@ impl Event {
                 self.used.unwrap_or(0),
                 self.limit.unwrap_or(0)
             ),
+            EventKind::RejectionBurst => format!(
+                "{who} rejected {} times within the burst window (last status {})",
+                self.count.unwrap_or(0),
+                self.status.unwrap_or(0)
+            ),
+            EventKind::ChangedOutOfBand => format!(
+                "{who} worked before and was rejected with {} although the key says it is \
+                 ACTIVE: revoked or deactivated outside twinkey?",
+                self.status.unwrap_or(0)
+            ),
+            EventKind::ExpiringWithoutStandby => format!(
+                "{who} expires at {} and the other secret cannot take over{}",
+                self.expires_at.map(|t| t.to_string()).unwrap_or_default(),
+                self.reason
+                    .as_ref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+            EventKind::TrafficAfterDeactivation => format!(
+                "a response ({}) arrived for {who} after it was deactivated through twinkey",
+                self.status.unwrap_or(0)
+            ),
         }
     }
 }
@@ -155,6 +217,8 @@ pub struct SubscriptionId(u64);
 pub(crate) struct Subscribers {
     next: AtomicU64,
     list: RwLock<Vec<(SubscriptionId, Subscriber)>>,
+    /// Events emitted so far, per (kind, secret) (for the exporters).
+    counts: Mutex<BTreeMap<(&'static str, String), u64>>,
 }
 
 impl Subscribers {
@@ -177,8 +241,24 @@ impl Subscribers {
         }
     }
 
-    /// Logs the event and calls every subscriber; a panicking subscriber is contained.
+    /// Events emitted so far: `(kind, secret, count)`, ordered by kind name and secret.
+    pub(crate) fn counts(&self) -> Vec<(&'static str, String, u64)> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .map(|((k, s), n)| (*k, s.clone(), *n))
+            .collect()
+    }
+
+    /// Logs the event, counts it and calls every subscriber; a panicking subscriber is
+    /// contained.
     pub(crate) fn emit(&self, event: &Event) {
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((event.kind.as_str(), event.secret.clone()))
+            .or_default() += 1;
         match event.kind {
             EventKind::SecretRecovered => {
                 tracing::info!(target: "twinkey", event = event.kind.as_str(), secret = %event.secret, fingerprint = %event.fingerprint, "{}", event.message());

@@ -26,6 +26,7 @@
 //! Selection reads atomics only (no global lock); transitions of the key take a writer lock
 //! that the selection path never touches.
 
+mod alerts;
 mod event;
 mod health;
 mod metering;
@@ -39,6 +40,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
+pub use alerts::AlertOptions;
 pub use event::{Event, EventKind, Subscriber, SubscriptionId};
 pub use health::{Counters, Health, HealthStore, MemoryStore, Outcome, RejectionInfo};
 pub use metering::{SecretUsage, Start, Ticket, UsageReport};
@@ -84,6 +86,7 @@ struct Inner {
     subscribers: Subscribers,
     budget: Option<crate::budget::Budget>,
     meter: crate::usage::Meter,
+    alerts: alerts::Alerts,
 }
 
 /// An immutable snapshot of the key plus the per-slot instants the hot path compares against.
@@ -323,6 +326,7 @@ impl Engine {
             Some(b) => Some(crate::budget::Budget::new(b.clone())?),
             None => None,
         };
+        let alerts = alerts::Alerts::new(&options.alerts);
         let now = clock.now();
         let skew_ms = duration_ms(options.expiry_skew);
         let window_ms = duration_ms(options.expiring_soon_window);
@@ -354,6 +358,7 @@ impl Engine {
                 subscribers: Subscribers::default(),
                 budget,
                 meter: crate::usage::Meter::new(),
+                alerts,
             }),
         })
     }
@@ -372,6 +377,11 @@ impl Engine {
     /// keep them short. A panicking callback is contained.
     pub fn subscribe(&self, f: impl Fn(&Event) + Send + Sync + 'static) -> SubscriptionId {
         self.inner.subscribers.add(Arc::new(f))
+    }
+
+    /// Events emitted so far: `(kind, secret, count)` (what the exporters count).
+    pub fn event_counts(&self) -> Vec<(&'static str, String, u64)> {
+        self.inner.subscribers.counts()
     }
 
     /// Removes a subscription; returns whether it existed.
@@ -442,11 +452,24 @@ impl Engine {
             return already();
         }
         let slot = attempt.slot;
+        if inner.alerts.after_retire(slot) {
+            let s = attempt.view.key.secret(slot);
+            let mut e = Event::new(
+                EventKind::TrafficAfterDeactivation,
+                inner.clock.now(),
+                &s.name,
+                s.fingerprint(),
+            );
+            e.status = Some(response.status);
+            self.emit(e);
+        }
         match class {
             Class::Accepted => {
                 inner.store.count(slot, Outcome::Accepted);
+                inner.alerts.accepted(slot);
                 if attempt.probe && inner.store.recover(slot, attempt.epoch) {
                     let now = inner.clock.now();
+                    inner.alerts.recovered(slot);
                     inner.standby_latch[slot.index()].store(false, Ordering::Release);
                     if inner.preferred.load(Ordering::Acquire) == slot as u8 {
                         inner.current.store(slot as u8, Ordering::Release);
@@ -508,10 +531,10 @@ impl Engine {
         inner.store.count(slot, Outcome::Rejected);
         let opts = &inner.options;
         let cooldown = |n: u32| opts.cooldown_for(n);
-        if let Some((until, _)) = inner
+        let transition = inner
             .store
-            .reject(slot, attempt.epoch, status, now, &cooldown)
-        {
+            .reject(slot, attempt.epoch, status, now, &cooldown);
+        if let Some((until, _)) = transition {
             let s = attempt.view.key.secret(slot);
             let mut e = Event::new(EventKind::SecretRejected, now, &s.name, s.fingerprint());
             e.status = Some(status);
@@ -519,6 +542,7 @@ impl Engine {
             self.emit(e);
         }
         let view = inner.view.load_full();
+        self.alert_rejection(attempt, &view, status, transition.is_some(), now);
         if attempt.replay {
             return Verdict::Fail(self.no_usable(&view, now));
         }
@@ -537,6 +561,38 @@ impl Engine {
                 ))
             }
             None => Verdict::Fail(self.no_usable(&view, now)),
+        }
+    }
+
+    /// The alerts a rejection can raise: `changed_out_of_band` when it moved a secret that
+    /// worked into cooldown while the key still says it is `ACTIVE`, unexpired, with the value
+    /// that was sent; `rejection_burst` at the threshold (late rejections count too).
+    fn alert_rejection(
+        &self,
+        attempt: &Attempt,
+        view: &KeyView,
+        status: u16,
+        transition: bool,
+        now: Timestamp,
+    ) {
+        let inner = &*self.inner;
+        let slot = attempt.slot;
+        let s = view.key.secret(slot);
+        if transition
+            && s.fingerprint() == attempt.fingerprint()
+            && view.declared_ok(slot, now)
+            && inner.alerts.out_of_band(slot)
+        {
+            let mut e = Event::new(EventKind::ChangedOutOfBand, now, &s.name, s.fingerprint());
+            e.status = Some(status);
+            self.emit(e);
+        }
+        if let Some(count) = inner.alerts.rejection(slot, now) {
+            let s = attempt.view.key.secret(slot);
+            let mut e = Event::new(EventKind::RejectionBurst, now, &s.name, s.fingerprint());
+            e.status = Some(status);
+            e.count = Some(count);
+            self.emit(e);
         }
     }
 
@@ -694,6 +750,30 @@ impl Engine {
                 e.expires_at = s.time_expiry;
                 self.emit(e);
             }
+            self.watch_standby_outlives(view, slot, now);
+        }
+    }
+
+    /// `expiring_without_standby`: `slot` is in its expiry window; the other secret must be
+    /// usable and outlive it to take over.
+    fn watch_standby_outlives(&self, view: &KeyView, slot: Slot, now: Timestamp) {
+        let inner = &*self.inner;
+        let other = slot.other();
+        let takes_over = self.usable(view, other, now)
+            && view.usable_until[other.index()] > view.usable_until[slot.index()];
+        if takes_over {
+            inner.alerts.standby_back(slot);
+        } else if inner.alerts.expiring_alone(slot) {
+            let s = view.key.secret(slot);
+            let mut e = Event::new(
+                EventKind::ExpiringWithoutStandby,
+                now,
+                &s.name,
+                s.fingerprint(),
+            );
+            e.expires_at = s.time_expiry;
+            e.reason = self.reason(view, other, now);
+            self.emit(e);
         }
     }
 
@@ -807,9 +887,15 @@ impl Engine {
         let _w = self.inner.writer.lock().map_err(|_| poisoned())?;
         let old = self.inner.view.load_full();
         for slot in Slot::BOTH {
-            if old.key.secret(slot).fingerprint() != key.secret(slot).fingerprint() {
+            let (was, now) = (old.key.secret(slot), key.secret(slot));
+            if was.fingerprint() != now.fingerprint() {
                 self.inner.store.reset(slot);
+                self.inner.alerts.reset(slot);
                 self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
+            } else if was.state == SecretState::Active && retiring(&now.state) {
+                self.inner.alerts.retired(slot);
+            } else if was.state != SecretState::Active && now.state == SecretState::Active {
+                self.inner.alerts.reset(slot);
             }
         }
         self.inner.view.store(Arc::new(self.view_of(key)));
@@ -824,9 +910,14 @@ impl Engine {
         let now = self.inner.clock.now();
         let mut key = self.inner.view.load().key.clone();
         let (slot, reset, renewed) = f(&mut key, now)?;
+        let was_active = self.inner.view.load().key.secret(slot).state == SecretState::Active;
         if reset {
             self.inner.store.reset(slot);
+            self.inner.alerts.reset(slot);
             self.inner.standby_latch[slot.index()].store(false, Ordering::Release);
+        }
+        if was_active && retiring(&key.secret(slot).state) {
+            self.inner.alerts.retired(slot);
         }
         if renewed {
             self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
@@ -903,6 +994,14 @@ fn poisoned() -> Error {
     Error::InvalidAttempt {
         reason: "engine lock poisoned by a panic".into(),
     }
+}
+
+/// A state a secret is put in to stop its use (what `traffic_after_deactivation` watches).
+fn retiring(state: &SecretState) -> bool {
+    matches!(
+        state,
+        SecretState::Inactive | SecretState::Revoked | SecretState::Deleted
+    )
 }
 
 /// Why the declared facts (state, value, expiry with skew) make a slot unusable.

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::alerts::AlertOptions;
 use crate::error::{Error, Result};
 
 /// How the engine chooses and protects secrets.
@@ -25,6 +26,8 @@ pub struct EngineOptions {
     pub allowed_hosts: Vec<String>,
     /// The key's tokens-per-minute budget; `None` (the default): no budget, nothing waits.
     pub budget: Option<crate::budget::BudgetOptions>,
+    /// Thresholds of the alert events (see [`AlertOptions`]).
+    pub alerts: AlertOptions,
 }
 
 impl Default for EngineOptions {
@@ -38,6 +41,7 @@ impl Default for EngineOptions {
             probe_lease: Duration::from_secs(30),
             allowed_hosts: Vec::new(),
             budget: None,
+            alerts: AlertOptions::default(),
         }
     }
 }
@@ -66,6 +70,7 @@ impl EngineOptions {
         if self.cooldown_max > 7 * day || self.expiring_soon_window > 3650 * day {
             return bad("durations are out of range");
         }
+        self.alerts.check().or_else(bad)?;
         crate::destination::Destinations::new(&self.allowed_hosts)?;
         if let Some(b) = &self.budget {
             b.validate()?;
