@@ -94,6 +94,11 @@ class Engine extends EventEmitter {
     return this.#native.usage()
   }
 
+  /** The engine's metrics as OpenMetrics / Prometheus text (names and fingerprints only). */
+  metricsText() {
+    return this.#native.metricsText()
+  }
+
   /** Per-secret state, health and counters. */
   status() {
     return this.#native.status()

@@ -269,6 +269,12 @@ export declare class NativeEngine {
    */
   usage(): any
   /**
+   * The engine's metrics as OpenMetrics / Prometheus text: GenAI token and duration
+   * histograms, secret state, health, expiry and counters, requests and tokens, the budget,
+   * events per kind. Names and fingerprints only, never a secret value.
+   */
+  metricsText(): string
+  /**
    * `engine.fetch`: hands out the secret for a new attempt to send a request to `url`, kept
    * under `id` (a number the caller picks, unique among its attempts in flight); returns the
    * `Authorization` value to send. Throws `DESTINATION_NOT_ALLOWED` when a secret may not go
@@ -501,6 +507,8 @@ export interface EngineEvent {
   used?: number
   /** The limit (`budget_high_water`). */
   limit?: number
+  /** How many (`rejection_burst`: rejections within the window). */
+  count?: number
   /** A one-line description. */
   message: string
 }
@@ -529,6 +537,10 @@ export interface EngineOptions {
    * defaultOutputTokens, highWater}`); unset: none.
    */
   budget?: any
+  /** `rejection_burst` fires at this many rejections of one secret (default 10, at least 2). */
+  rejectionBurst?: number
+  /** ... within this window (default 60 000). */
+  rejectionBurstWindowMs?: number
 }
 
 /** A snapshot of the engine's view of both secrets. */

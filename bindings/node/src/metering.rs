@@ -110,6 +110,14 @@ impl NativeEngine {
         wire::usage_report_json(&self.engine.usage())
     }
 
+    /// The engine's metrics as OpenMetrics / Prometheus text: GenAI token and duration
+    /// histograms, secret state, health, expiry and counters, requests and tokens, the budget,
+    /// events per kind. Names and fingerprints only, never a secret value.
+    #[napi]
+    pub fn metrics_text(&self) -> String {
+        self.engine.metrics_text()
+    }
+
     /// Records the final attempt and answer of request `id` (an accepted response: settled
     /// when its body ends).
     pub(crate) fn answered(
