@@ -4,14 +4,20 @@
 //! every response ([`Engine::complete`]) and says whether to accept it, replay the buffered
 //! request once with the other secret, fail, or look at the body first (403). Transport
 //! failures end the attempt with [`Engine::abandon`] (nothing is learned about the secret) and
-//! surface as `TRANSPORT`.
+//! surface as `TRANSPORT`. Every request is admitted first ([`Engine::admit`]: the budget may
+//! make it wait, sleeping on Tokio's timer, or refuse it with `TPM_BUDGET_EXCEEDED` before
+//! anything is sent) and settled once when it ends: a refusal or transport failure refunds
+//! its estimate, an accepted response is settled when its body ends (usage read from the
+//! body or the stream monitor) or when it is dropped.
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Client, Url};
 use serde::Serialize;
 use twinkey::engine::{MAX_ERROR_BODY, RELEVANT_HEADERS};
 use twinkey::stream::StreamKind;
-use twinkey::{Attempt, Engine, Error, ResponseFacts, Result, Verdict};
+use twinkey::{Attempt, Engine, Error, ResponseFacts, Result, Start, Ticket, Verdict};
+
+use crate::metered::Metered;
 
 use crate::request::InferenceRequest;
 use crate::response::InferenceResponse;
@@ -130,13 +136,21 @@ impl InferenceClient {
             });
         }
         let kind = StreamKind::for_path(url.path());
-        let mut attempt = self.engine.begin_for(url.as_str())?;
+        let ticket = self.admitted(url.as_str(), request.body()).await?;
+        let mut attempt = match self.engine.begin_for(url.as_str()) {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = self.engine.settle(&ticket, None, None, None);
+                return Err(e);
+            }
+        };
         loop {
             *round_trips += 1;
             let mut resp = match self.exchange(&request, &url, &attempt).await {
                 Ok(resp) => resp,
                 Err(e) => {
                     let _ = self.engine.abandon(&attempt);
+                    let _ = self.engine.settle(&ticket, Some(&attempt), None, None);
                     return Err(e);
                 }
             };
@@ -157,6 +171,9 @@ impl InferenceClient {
                     Ok(p) => p,
                     Err(e) => {
                         let _ = self.engine.abandon(&attempt);
+                        let _ = self
+                            .engine
+                            .settle(&ticket, Some(&attempt), Some(&facts), None);
                         return Err(transport(e));
                     }
                 };
@@ -167,16 +184,31 @@ impl InferenceClient {
             }
             match verdict {
                 Verdict::Accept { retry_after } => {
+                    let secret = attempt.secret_name().to_string();
+                    let fingerprint = attempt.fingerprint().to_string();
+                    let relevant = facts
+                        .headers
+                        .iter()
+                        .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+                        .collect();
+                    let metered = Metered::new(
+                        self.engine.clone(),
+                        ticket,
+                        attempt,
+                        status.as_u16(),
+                        relevant,
+                    );
                     return Ok(InferenceResponse {
                         status,
                         headers,
                         round_trips: *round_trips,
-                        secret: attempt.secret_name().to_string(),
-                        fingerprint: attempt.fingerprint().to_string(),
+                        secret,
+                        fingerprint,
                         retry_after,
                         kind,
                         prefix,
                         rest: Some(resp),
+                        metered: Some(metered),
                     });
                 }
                 Verdict::Replay(next) => {
@@ -190,12 +222,35 @@ impl InferenceClient {
                     drain(resp, MAX_ERROR_BODY).await;
                     attempt = next;
                 }
-                Verdict::Fail(e) => return Err(e),
+                Verdict::Fail(e) => {
+                    let _ = self
+                        .engine
+                        .settle(&ticket, Some(&attempt), Some(&facts), None);
+                    return Err(e);
+                }
                 Verdict::NeedBody => {
                     let _ = self.engine.abandon(&attempt);
+                    let _ = self
+                        .engine
+                        .settle(&ticket, Some(&attempt), Some(&facts), None);
                     return Err(Error::InvalidAttempt {
                         reason: "the engine asked for the body twice".into(),
                     });
+                }
+            }
+        }
+    }
+
+    /// Admits the request: waits (Tokio's timer) as long as the budget says, within its
+    /// maximum wait; `TPM_BUDGET_EXCEEDED` when the budget refuses.
+    async fn admitted(&self, url: &str, body: &[u8]) -> Result<Ticket> {
+        let mut since = None;
+        loop {
+            match self.engine.admit(url, body, since)? {
+                Start::Go(ticket) => return Ok(ticket),
+                Start::Wait { delay, asked, .. } => {
+                    since = Some(asked);
+                    tokio::time::sleep(delay).await;
                 }
             }
         }

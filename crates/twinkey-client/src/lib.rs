@@ -42,6 +42,7 @@
 
 pub mod control;
 mod inference;
+mod metered;
 #[cfg(feature = "relay")]
 pub mod relay;
 mod request;

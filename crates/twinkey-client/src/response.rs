@@ -11,6 +11,7 @@ use twinkey::engine::MAX_ERROR_BODY;
 use twinkey::stream::{StreamKind, is_event_stream};
 use twinkey::{Error, Result};
 
+use crate::metered::Metered;
 use crate::stream::EventStream;
 use crate::transport::{read_prefix, transport};
 
@@ -28,6 +29,8 @@ pub struct InferenceResponse {
     pub(crate) kind: StreamKind,
     pub(crate) prefix: Vec<Bytes>,
     pub(crate) rest: Option<reqwest::Response>,
+    /// Settled when the body ends or this is dropped.
+    pub(crate) metered: Option<Metered>,
 }
 
 impl InferenceResponse {
@@ -80,9 +83,10 @@ impl InferenceResponse {
 
     /// The body as a stream of chunks, passed through as received. For an event stream the
     /// core's monitor checks the end: a cut yields `STREAM_INTERRUPTED`, never a clean end.
-    pub fn into_stream(self) -> EventStream {
+    pub fn into_stream(mut self) -> EventStream {
         let monitored = self.is_event_stream();
-        EventStream::new(self.prefix, self.rest, self.kind, monitored)
+        let metered = self.metered.take();
+        EventStream::new(self.prefix, self.rest, self.kind, monitored, metered)
     }
 
     /// The whole body. An event stream is read through the monitor (`STREAM_INTERRUPTED` when
@@ -100,11 +104,17 @@ impl InferenceResponse {
             Some(r) => r.bytes().await.map_err(transport)?,
             None => Bytes::new(),
         };
-        if self.prefix.is_empty() {
-            return Ok(rest);
+        let body = if self.prefix.is_empty() {
+            rest
+        } else {
+            self.prefix.push(rest);
+            Bytes::from(self.prefix.concat())
+        };
+        if let Some(m) = self.metered.take() {
+            m.feed(&body);
+            m.settle(None);
         }
-        self.prefix.push(rest);
-        Ok(Bytes::from(self.prefix.concat()))
+        Ok(body)
     }
 
     /// The body as UTF-8 text (invalid sequences replaced).

@@ -11,6 +11,7 @@ use futures_util::Stream;
 use twinkey::stream::{SseEvent, SseMonitor, StreamKind, Termination};
 use twinkey::{Error, Result};
 
+use crate::metered::Metered;
 use crate::transport::describe;
 
 type Inner = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
@@ -25,6 +26,7 @@ pub struct EventStream {
     monitored: bool,
     events: VecDeque<SseEvent>,
     finished: bool,
+    metered: Option<Metered>,
 }
 
 impl std::fmt::Debug for EventStream {
@@ -47,6 +49,7 @@ impl EventStream {
         rest: Option<reqwest::Response>,
         kind: StreamKind,
         monitored: bool,
+        metered: Option<Metered>,
     ) -> Self {
         EventStream {
             prefix: prefix.into(),
@@ -55,6 +58,15 @@ impl EventStream {
             monitored,
             events: VecDeque::new(),
             finished: false,
+            metered,
+        }
+    }
+
+    /// Settles the request's ticket: usage from the monitor for an event stream, from the
+    /// body fed so far otherwise.
+    fn settle(&mut self) {
+        if let Some(m) = self.metered.take() {
+            m.settle(self.monitored.then(|| self.monitor.usage()));
         }
     }
 
@@ -71,6 +83,7 @@ impl EventStream {
     fn end(&mut self, outcome: Result<Termination>) -> Poll<Option<Result<Bytes>>> {
         self.finished = true;
         self.inner = None;
+        self.settle();
         match outcome {
             Ok(_) => Poll::Ready(None),
             Err(e) => Poll::Ready(Some(Err(e))),
@@ -92,6 +105,9 @@ impl EventStream {
         };
         match next {
             Some(Ok(chunk)) => {
+                if let (Some(m), false) = (&self.metered, self.monitored) {
+                    m.feed(&chunk);
+                }
                 if keep_events {
                     let events = self.monitor.feed(&chunk);
                     self.events.extend(events);
@@ -142,6 +158,12 @@ impl EventStream {
             out.push(e?);
         }
         Ok(out)
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.settle();
     }
 }
 
