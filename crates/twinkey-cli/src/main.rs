@@ -41,6 +41,8 @@ enum Command {
     Rotate(cmd::rotate::Args),
     /// Print the headers OCI request signing adds to a request (debug a refused signature).
     Sign(cmd::sign::Args),
+    /// Print what a running relay's key has used (tokens per secret, model, endpoint; budget).
+    Usage(cmd::usage::Args),
 }
 
 fn init_logging(verbose: u8) {
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
             Command::Keys(args) => cmd::keys::run(args, out).await,
             Command::Rotate(args) => cmd::rotate::run(args, out).await,
             Command::Sign(args) => cmd::sign::run(args, out).await,
+            Command::Usage(args) => cmd::usage::run(args, out).await,
         }
     });
     match result {

@@ -221,6 +221,8 @@ async fn relay_in_front_of_the_emulator() {
         &emu.get("base_url"),
         "--cors-origin",
         "http://127.0.0.1:9",
+        "--budget",
+        r#"{"tokensPerMinute": 100000, "policy": "fail_fast"}"#,
     ]);
     let base = relay.get("base_url");
     let out = twinkey(&["token", "mint", "--token-key", path(&keys), "--model", "*"]);
@@ -244,6 +246,43 @@ async fn relay_in_front_of_the_emulator() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
     assert_eq!(resp.headers()["x-twinkey-error"], "INVALID_TOKEN");
+
+    // The admin listener: loopback, metrics of what was relayed, `twinkey usage` reads it.
+    let admin = relay.get("admin_url");
+    assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
+    let metrics = reqwest::get(format!("{admin}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("twinkey_budget_limit_tokens{key=\""),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("model=\"openai.gpt-oss-120b\""),
+        "{metrics}"
+    );
+    let out = twinkey(&["--json", "usage", "--url", &admin]);
+    assert!(out.status.success(), "{out:?}");
+    let usage = json_of(&out);
+    assert_eq!(usage["rows"][0]["requests"], 1);
+    assert_eq!(usage["budget"]["windows"][0]["limit"], 100000);
+    let out = twinkey(&["usage", "--url", &admin]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.starts_with("SECRET"), "{table}");
+    assert!(table.contains("openai.gpt-oss-120b"), "{table}");
+    assert!(table.contains("budget key: "), "{table}");
+    let out = twinkey(&["--json", "usage", "--url", "http://127.0.0.1:9"]);
+    assert!(!out.status.success());
+    assert_eq!(json_of(&out)["error"]["code"], "TRANSPORT");
+    let emu_key: Value =
+        serde_json::from_str(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    for k in emu_key["keys"].as_array().unwrap() {
+        let secret = k["key"].as_str().unwrap_or("never-matches");
+        assert!(!metrics.contains(secret) && !table.contains(secret));
+    }
     drop(relay);
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);

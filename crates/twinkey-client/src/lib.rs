@@ -40,6 +40,8 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "relay")]
+pub mod admin;
 pub mod control;
 mod inference;
 mod metered;

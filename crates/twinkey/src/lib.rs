@@ -38,6 +38,8 @@ pub mod rotation;
 pub mod secret;
 #[cfg(feature = "signer")]
 pub mod signer;
+#[cfg(feature = "metrics")]
+pub mod status_page;
 pub mod stream;
 pub mod time;
 pub mod token;

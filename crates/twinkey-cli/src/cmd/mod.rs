@@ -9,6 +9,7 @@ pub mod relay;
 pub mod rotate;
 pub mod sign;
 pub mod token;
+pub mod usage;
 
 use crate::output::Failure;
 

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde_json::json;
-use twinkey::{ApiKey, Engine, EngineOptions};
+use twinkey::{ApiKey, BudgetOptions, Engine, EngineOptions};
+use twinkey_client::admin::AdminServer;
 use twinkey_client::relay::{Relay, RelayOptions};
 
 use crate::cmd::token::load_ring;
@@ -49,6 +50,17 @@ pub struct Args {
     /// Relayed requests (streams) one token subject may have in flight at once (0: no limit).
     #[arg(long, value_name = "N", default_value_t = twinkey_client::relay::DEFAULT_MAX_STREAMS_PER_SUBJECT)]
     max_streams_per_subject: usize,
+    /// The key's tokens-per-minute budget as the core's JSON options, e.g.
+    /// `{"tokensPerMinute": 100000, "policy": "wait", "maxWaitMs": 30000}`.
+    #[arg(long, value_name = "JSON")]
+    budget: Option<String>,
+    /// Address of the admin listener (`/metrics`, `/status`, `/usage.json`); loopback by
+    /// default, on a free port (printed at start as `admin_url`).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    admin_listen: SocketAddr,
+    /// Do not serve the admin listener.
+    #[arg(long)]
+    no_admin: bool,
     #[command(flatten)]
     limits: super::limits::LimitsArgs,
 }
@@ -58,17 +70,41 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     let key = ApiKey::load(&args.key)
         .map_err(|e| Failure::new(e.code(), format!("{}: {e}", args.key.display())))?;
     // The engine logs its events (fail-over, rejections, expiring secrets) itself.
+    let budget = match &args.budget {
+        Some(text) => {
+            let v: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| Failure::new("INVALID_OPTIONS", format!("--budget: {e}")))?;
+            Some(BudgetOptions::from_json_value(&v)?)
+        }
+        None => None,
+    };
+    let title = key
+        .display_name
+        .clone()
+        .or_else(|| key.id.clone())
+        .unwrap_or_else(|| "relay".into());
     let options = EngineOptions {
         allowed_hosts: args.allowed_hosts.clone(),
+        budget,
         ..EngineOptions::default()
     };
     let engine = Engine::new(key, options)?;
+    let limits = args.limits.limits()?;
+    let admin = if args.no_admin {
+        None
+    } else {
+        Some(
+            AdminServer::bind(engine.clone(), &title, args.admin_listen, limits)
+                .await
+                .map_err(|e| Failure::io(format!("cannot listen on {}", args.admin_listen), &e))?,
+        )
+    };
     let ring = load_ring(&args.token_key)?;
     let kids: Vec<String> = ring.kids().map(str::to_owned).collect();
     let mut options = RelayOptions::new(args.upstream.clone())
         .cors_origins(args.cors_origins.clone())
         .audience(args.audience.clone())
-        .limits(args.limits.limits()?)
+        .limits(limits)
         .max_streams_per_subject(args.max_streams_per_subject);
     options.leeway = Duration::from_secs(args.leeway);
     if let Some(iss) = args.issuer {
@@ -86,6 +122,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         "kids": kids,
         "cors_origins": args.cors_origins,
         "audience": args.audience,
+        "admin_url": admin.as_ref().map(AdminServer::url),
     }));
     out.human(format_args!("twinkey relay listening on {}", server.url()));
     out.human(format_args!(
@@ -94,6 +131,12 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     ));
     out.human(format_args!("  upstream         {}", args.upstream));
     out.human(format_args!("  token keys       {}", kids.join(", ")));
+    if let Some(a) = &admin {
+        out.human(format_args!(
+            "  admin            {0}/status  {0}/metrics  {0}/usage.json",
+            a.url()
+        ));
+    }
     out.human(format_args!(
         "  CORS origins     {}",
         if args.cors_origins.is_empty() {
@@ -109,5 +152,8 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         .shutdown()
         .await
         .map_err(|e| Failure::io("the relay failed", &e))?;
+    if let Some(a) = admin {
+        a.shutdown().await;
+    }
     Ok(ExitCode::SUCCESS)
 }
