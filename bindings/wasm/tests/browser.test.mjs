@@ -5,6 +5,8 @@
 // secret in use (fail-over in the relay), with 0 failed calls. Neither OCI secret nor the token
 // signing key may appear in the page, its storage, or any request or response it saw.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { Stack, servedBy, sleep } from './harness.mjs';
@@ -137,4 +139,45 @@ test('0 failed calls, and no secret in the page, its storage or its traffic', as
   }
   // The relay answered for the page, with CORS.
   assert.ok(seen.requests.some((r) => r.url().startsWith(`${stack.relayUrl}/v1/chat/completions`)));
+});
+
+test("the relay's status page renders in Chromium with nothing from outside (screenshot kept)", async () => {
+  const status = await context.newPage();
+  const errors = [];
+  const requests = [];
+  status.on('pageerror', (e) => errors.push(String(e)));
+  status.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  status.on('request', (r) => requests.push(r.url()));
+  const resp = await status.goto(`${stack.adminUrl}/status`);
+  assert.equal(resp.status(), 200);
+  assert.match(resp.headers()['content-security-policy'], /^default-src 'none'/);
+  assert.deepEqual(requests, [`${stack.adminUrl}/status`], 'no asset is fetched');
+  assert.deepEqual(errors, []);
+  const view = await status.evaluate(() => ({
+    secrets: [...document.querySelectorAll('#secrets tr[data-secret]')].map((r) => r.dataset.secret),
+    states: [...document.querySelectorAll('#secrets tr[data-secret] td:nth-child(3)')].map((td) => td.textContent),
+    bars: document.querySelectorAll('#tpm rect').length,
+    total: Number(document.querySelector('#tpm').dataset.total),
+    timeline: document.querySelectorAll('#timeline rect').length,
+    budget: document.querySelector('#budget').textContent,
+    refresh: document.querySelector('meta[http-equiv=refresh]').content,
+    scripts: document.scripts.length,
+    width: document.querySelector('#tpm').getBoundingClientRect().width,
+  }));
+  assert.deepEqual(view.secrets, ['key-one', 'key-two']);
+  assert.ok(view.states.includes('REVOKED') || view.states.every((s) => s === 'ACTIVE'), view.states.join());
+  assert.ok(view.bars >= 1 && view.total > 0, `${view.bars} bars, ${view.total} tokens`);
+  assert.equal(view.timeline, 2);
+  assert.match(view.budget, /200000/);
+  assert.equal(view.refresh, '5');
+  assert.equal(view.scripts, 0);
+  assert.ok(view.width > 300);
+  const html = await status.content();
+  for (const secret of stack.forbidden()) assert.ok(!html.includes(secret), 'a secret on the status page');
+  const dir = process.env.TWINKEY_ARTIFACTS ?? join(process.env.CARGO_TARGET_DIR ?? '/tmp', 'artifacts');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'status-page.png');
+  await status.screenshot({ path: file, fullPage: true });
+  console.log(`status page screenshot: ${file}`);
+  await status.close();
 });

@@ -36,8 +36,10 @@ export class Stack {
     s.admin = s.emu.info.admin_url;
     const cors = origins.flatMap((o) => ['--cors-origin', o]);
     s.relay = await service(['relay', '--key', s.keyFile, '--token-key', s.keys, '--listen', '127.0.0.1:0',
-      '--upstream', s.emu.info.base_url, '--leeway', String(leeway), ...cors]);
+      '--upstream', s.emu.info.base_url, '--leeway', String(leeway), ...cors,
+      '--budget', JSON.stringify({ tokensPerMinute: 200000, policy: 'wait' })]);
     s.relayUrl = s.relay.info.url;
+    s.adminUrl = s.relay.info.admin_url;
     return s;
   }
 

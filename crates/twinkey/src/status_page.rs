@@ -151,14 +151,16 @@ fn tokens_chart(h: &mut String, usage: &UsageReport) {
         .as_ref()
         .and_then(|b| b.windows.iter().find(|w| w.scope == "key"))
         .map(|w| w.limit);
-    let top = usage
+    let busiest = usage
         .minutes
         .iter()
         .map(|m| m.tokens[0] + m.tokens[1])
         .max()
-        .unwrap_or(0)
-        .max(limit.unwrap_or(0))
-        .max(1);
+        .unwrap_or(0);
+    // The limit sets the scale when traffic comes near it; otherwise the traffic does, so
+    // that small figures stay visible, and the limit is named above the chart.
+    let limit_on_scale = limit.filter(|&l| l <= busiest.saturating_mul(2).max(1));
+    let top = busiest.max(limit_on_scale.unwrap_or(0)).max(1);
     let (w, hgt, left, bottom) = (640.0, 180.0, 50.0, 20.0);
     let plot = hgt - bottom - 10.0;
     #[allow(clippy::cast_precision_loss)]
@@ -206,7 +208,14 @@ fn tokens_chart(h: &mut String, usage: &UsageReport) {
             below += t;
         }
     }
-    if let Some(l) = limit {
+    if let (Some(l), None) = (limit, limit_on_scale) {
+        let _ = write!(
+            h,
+            "<text x=\"{tx}\" y=\"16\" font-size=\"11\" fill=\"#b3261e\">limit {l} (above the chart)</text>",
+            tx = w - 180.0,
+        );
+    }
+    if let Some(l) = limit_on_scale {
         let y = y_of(l);
         let _ = write!(
             h,
