@@ -22,7 +22,7 @@ cargo build -p twinkey-cli --locked --quiet
 export TWINKEY_BIN="$CARGO_TARGET_DIR/debug/twinkey"
 
 step "ruff (lint + format)"
-(cd python && "$V3/bin/ruff" check src tests tools examples bench && "$V3/bin/ruff" format --check src tests tools examples bench)
+(cd python && "$V3/bin/ruff" check src tests e2e tools examples bench && "$V3/bin/ruff" format --check src tests e2e tools examples bench)
 
 step "mypy --strict (package, typed example, tools)"
 (cd python && "$V3/bin/python" -m mypy --strict src/twinkey examples bench tools)

@@ -45,6 +45,18 @@ pub(crate) fn router() -> Router<Emulator> {
                 .delete(clear_faults),
         )
         .route("/faults/release", post(release_holds))
+        .route("/metrics", get(metrics))
+}
+
+async fn metrics(State(emu): State<Emulator>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        crate::metrics::text(&emu),
+    )
+        .into_response()
 }
 
 fn answer(a: Answer) -> Response {
@@ -109,6 +121,7 @@ fn config(emu: &Emulator) -> Value {
         "keys": emu.store().len(),
         "pendingChanges": emu.store().pending(),
         "held": emu.faults().held(),
+        "tokensPerMinute": emu.tpm().limit(),
     })
 }
 
@@ -124,6 +137,17 @@ async fn put_config(State(emu): State<Emulator>, body: Body) -> Response {
                 OciError::invalid_parameter("`propagationMs` must be a non-negative integer.")
             })?;
             emu.store().set_propagation(Duration::from_millis(ms));
+        }
+        if let Some(v) = m.get("tokensPerMinute") {
+            let limit = match v {
+                Value::Null => None,
+                v => Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                    OciError::invalid_parameter(
+                        "`tokensPerMinute` must be a positive integer or null.",
+                    )
+                })?),
+            };
+            emu.tpm().set_limit(limit);
         }
         Ok(json_response(StatusCode::OK, &config(&emu)))
     })())

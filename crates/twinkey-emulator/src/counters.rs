@@ -36,6 +36,10 @@ pub struct CountsSnapshot {
     pub total: u64,
     /// Requests with no bearer secret or one the emulator does not know.
     pub unauthenticated: u64,
+    /// Requests answered 429 by the tokens-per-minute limit (nothing generated for them).
+    pub rate_limited: u64,
+    /// Tokens charged to the tokens-per-minute windows (answered requests' total tokens).
+    pub tokens: u64,
     /// Per secret value, ordered by key id, secret name, fingerprint.
     pub secrets: Vec<SecretCounts>,
 }
@@ -112,6 +116,19 @@ impl Counters {
             row.last_used = Some(now.to_rfc3339());
         } else {
             row.rejected += 1;
+        }
+    }
+
+    /// Counts an answered request's tokens, or a 429 of the tokens-per-minute limit.
+    pub fn record_tpm(&self, tokens: u64, limited: bool) {
+        let mut s = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if limited {
+            s.rate_limited += 1;
+        } else {
+            s.tokens += tokens;
         }
     }
 

@@ -77,9 +77,11 @@ pub mod counters;
 pub mod faults;
 pub mod ids;
 pub mod inference;
+mod metrics;
 pub mod oci_error;
 pub mod server;
 pub mod store;
+pub mod tpm;
 
 pub use twinkey_serve::Limits;
 
@@ -113,6 +115,8 @@ pub struct EmulatorOptions {
     pub api_key_limit: usize,
     /// The listener's timeouts, connection cap and drain ([`Limits::default`]).
     pub limits: Limits,
+    /// Tokens per minute each key may use (default: no limit); see [`tpm`].
+    pub tokens_per_minute: Option<u64>,
 }
 
 impl Default for EmulatorOptions {
@@ -123,6 +127,7 @@ impl Default for EmulatorOptions {
             clock: Arc::new(SystemClock),
             api_key_limit: control::DEFAULT_API_KEY_LIMIT,
             limits: Limits::default(),
+            tokens_per_minute: None,
         }
     }
 }
@@ -163,6 +168,7 @@ struct Shared {
     control: control::ControlState,
     max_body_bytes: usize,
     limits: Limits,
+    tpm: tpm::TpmLimit,
 }
 
 /// The emulator's state: keys, faults and counters. Cheap to clone (shared).
@@ -199,6 +205,7 @@ impl Emulator {
                 control: control::ControlState::new(options.api_key_limit),
                 max_body_bytes: options.max_body_bytes,
                 limits: options.limits,
+                tpm: tpm::TpmLimit::new(options.tokens_per_minute),
             }),
         }
     }
@@ -206,6 +213,11 @@ impl Emulator {
     /// The keys.
     pub fn store(&self) -> &KeyStore {
         &self.inner.store
+    }
+
+    /// The tokens-per-minute limit per key.
+    pub fn tpm(&self) -> &tpm::TpmLimit {
+        &self.inner.tpm
     }
 
     /// The faults.

@@ -44,6 +44,10 @@ pub struct Args {
     /// LimitExceeded).
     #[arg(long, value_name = "N", default_value_t = twinkey_emulator::control::DEFAULT_API_KEY_LIMIT)]
     api_key_limit: usize,
+    /// Tokens per minute each key may use; beyond it requests get 429 `TooManyRequests` with
+    /// `Retry-After`, like OCI (default: no limit; also `PUT /admin/config`).
+    #[arg(long, value_name = "N")]
+    tokens_per_minute: Option<u64>,
     #[command(flatten)]
     limits: super::limits::LimitsArgs,
 }
@@ -64,6 +68,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         max_body_bytes: args.max_body_bytes,
         api_key_limit: args.api_key_limit,
         limits: args.limits.limits()?,
+        tokens_per_minute: args.tokens_per_minute.filter(|n| *n > 0),
         ..EmulatorOptions::default()
     });
     let mut served: Vec<StoredKey> = Vec::new();

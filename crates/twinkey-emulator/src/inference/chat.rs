@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::completion::{Completion, complete};
-use super::{admit, input, json_body, json_response, models, sse, unix_seconds};
+use super::{admit, charge, input, json_body, json_response, models, sse, unix_seconds};
 use crate::Emulator;
 use crate::faults::Route;
 use crate::ids;
@@ -30,7 +30,7 @@ async fn run(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OciError> {
-    let fault = admit(emu, Route::ChatCompletions, headers).await?;
+    let (fault, key_id) = admit(emu, Route::ChatCompletions, headers).await?;
     let m = json_body(body, emu.max_body_bytes())?;
     let model = input::string(&m, "model")?;
     let prompt = input::chat_messages(&m)?;
@@ -56,6 +56,12 @@ async fn run(
         max_tokens,
         prompt.tokens,
     );
+    charge(
+        emu,
+        &key_id,
+        u64::from(completion.prompt_tokens)
+            .saturating_add(u64::from(completion.completion_tokens())),
+    )?;
     let id = ids::object_id("chatcmpl-");
     let created = unix_seconds(emu);
     if stream {

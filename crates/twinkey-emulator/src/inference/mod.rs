@@ -49,22 +49,23 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Hold, authentication, counting and faults, in that order. Returns the route's fault for
-/// the handler (stream cut, chunk delay).
+/// the handler (stream cut, chunk delay) and the key the secret belongs to.
 pub(crate) async fn admit(
     emu: &Emulator,
     route: Route,
     headers: &HeaderMap,
-) -> Result<Option<Fault>, OciError> {
+) -> Result<(Option<Fault>, String), OciError> {
     emu.faults().wait_while_held(route).await;
     let auth = bearer(headers).map_or(Authentication::Unknown, |t| emu.store().authenticate(t));
     emu.counters().record(&auth, emu.now());
-    match &auth {
+    let key_id = match &auth {
         Authentication::Accepted {
+            key_id,
             secret,
             fingerprint,
-            ..
         } => {
             tracing::debug!(route = route.as_str(), secret, fingerprint, "accepted");
+            key_id.clone()
         }
         Authentication::Refused {
             secret,
@@ -79,7 +80,7 @@ pub(crate) async fn admit(
             tracing::info!(route = route.as_str(), "no known secret: 401");
             return Err(OciError::not_authenticated());
         }
-    }
+    };
     let fault = emu.faults().take(route);
     if let Some(latency) = fault.as_ref().and_then(Fault::latency) {
         tokio::time::sleep(latency).await;
@@ -96,7 +97,34 @@ pub(crate) async fn admit(
         );
         return Err(OciError::new(status, code, message).with_retry_after(f.retry_after));
     }
-    Ok(fault)
+    Ok((fault, key_id))
+}
+
+/// Charges an answer's total tokens to its key's minute: `429 TooManyRequests` with
+/// `Retry-After` (whole seconds, rounded up) when the key's tokens-per-minute limit has no room.
+pub(crate) fn charge(emu: &Emulator, key_id: &str, tokens: u64) -> Result<(), OciError> {
+    match emu.tpm().charge(key_id, tokens, emu.now()) {
+        Ok(()) => {
+            emu.counters().record_tpm(tokens, false);
+            Ok(())
+        }
+        Err(wait) => {
+            emu.counters().record_tpm(tokens, true);
+            let secs = wait.as_millis().div_ceil(1000);
+            tracing::info!(
+                key_id,
+                tokens,
+                retry_after = secs,
+                "tokens-per-minute limit: 429"
+            );
+            Err(OciError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Tokens per minute exceeded for this API key.",
+            )
+            .with_retry_after(Some(u64::try_from(secs).unwrap_or(u64::MAX))))
+        }
+    }
 }
 
 /// The request body as JSON (413 over the limit, 400 when unreadable or not JSON).

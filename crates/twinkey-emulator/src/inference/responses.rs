@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::completion::{Completion, Finish, complete};
-use super::{admit, input, json_body, json_response, models, sse, stored, unix_seconds};
+use super::{admit, charge, input, json_body, json_response, models, sse, stored, unix_seconds};
 use crate::Emulator;
 use crate::faults::Route;
 use crate::ids;
@@ -32,7 +32,7 @@ async fn run(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, OciError> {
-    let fault = admit(emu, Route::Responses, headers).await?;
+    let (fault, key_id) = admit(emu, Route::Responses, headers).await?;
     let m = json_body(body, emu.max_body_bytes())?;
     let model = input::string(&m, "model")?;
     let prompt = input::responses_input(&m)?;
@@ -48,6 +48,12 @@ async fn run(
         max_output_tokens,
         prompt.tokens,
     );
+    charge(
+        emu,
+        &key_id,
+        u64::from(completion.prompt_tokens)
+            .saturating_add(u64::from(completion.completion_tokens())),
+    )?;
     let r = Resp {
         id: ids::object_id("resp_"),
         msg_id: ids::object_id("msg_"),
