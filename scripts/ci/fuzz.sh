@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
-# Fuzz smoke: every libFuzzer target for 20 s (the long runs are scripts/fuzz.sh; FUZZING.md).
+# Fuzz smoke: every libFuzzer target for 12 s (the long runs are scripts/fuzz.sh; FUZZING.md).
 set -euo pipefail
-exec "$(dirname "$0")/../fuzz.sh" "${TWINKEY_FUZZ_SECONDS:-20}"
+exec "$(dirname "$0")/../fuzz.sh" "${TWINKEY_FUZZ_SECONDS:-12}"
