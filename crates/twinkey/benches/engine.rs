@@ -1,4 +1,5 @@
-//! The engine's hot path: hand out a secret and accept the response, on 1 and 2 threads.
+//! The engine's hot path: hand out a secret and accept the response, on 1 and 2 threads; and
+//! the same with metering and the tokens-per-minute budget on (admit, begin, accept, settle).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::hint::black_box;
@@ -6,15 +7,54 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use twinkey::{ApiKey, Engine, EngineOptions, ResponseFacts, Secret, Verdict};
+use twinkey::{
+    ApiKey, BudgetOptions, Engine, EngineOptions, ResponseFacts, Secret, Start, Verdict,
+};
 
-fn engine() -> Engine {
-    let key = ApiKey::new(
+const URL: &str = "http://127.0.0.1:9/openai/v1/chat/completions";
+const BODY: &[u8] =
+    br#"{"model":"meta.llama","messages":[{"role":"user","content":"hi"}],"max_tokens":16}"#;
+const ANSWER: &[u8] = br#"{"model":"meta.llama","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":9,"total_tokens":12}}"#;
+
+fn key() -> ApiKey {
+    ApiKey::new(
         Secret::new("key-one", "sk-bench-one-aaaaaaaaaaaaaaaa", None).unwrap(),
         Secret::new("key-two", "sk-bench-two-bbbbbbbbbbbbbbbb", None).unwrap(),
     )
+    .unwrap()
+}
+
+fn engine() -> Engine {
+    Engine::new(key(), EngineOptions::default()).unwrap()
+}
+
+/// An engine with a budget so large it never waits: the cost measured is the bookkeeping.
+fn metered_engine() -> Engine {
+    let budget = BudgetOptions::from_json_value(
+        &serde_json::json!({"tokensPerMinute": 1_000_000_000_000u64}),
+    )
     .unwrap();
-    Engine::new(key, EngineOptions::default()).unwrap()
+    let options = EngineOptions {
+        budget: Some(budget),
+        ..EngineOptions::default()
+    };
+    Engine::new(key(), options).unwrap()
+}
+
+/// One metered request: admission (estimate charged), hand-out, verdict, settlement (usage
+/// read from the body, the estimate reconciled, the meter recorded).
+#[inline]
+fn one_metered(engine: &Engine, ok: &ResponseFacts<'_>) {
+    let Ok(Start::Go(ticket)) = engine.admit(URL, BODY, None) else {
+        panic!("the budget refused")
+    };
+    let a = engine.begin().unwrap();
+    black_box(a.secret_value());
+    match engine.complete(&a, ok) {
+        Verdict::Accept { .. } => {}
+        other => panic!("{other:?}"),
+    }
+    assert!(engine.settle(&ticket, Some(&a), Some(ok), None).unwrap());
 }
 
 #[inline]
@@ -29,16 +69,20 @@ fn one_attempt(engine: &Engine, ok: &ResponseFacts<'_>) {
 
 /// Runs `iters` attempts on each of `threads` threads sharing one engine; returns the wall
 /// time divided by the per-thread count (the time one attempt takes while all threads run).
-fn parallel(engine: &Engine, threads: usize, iters: u64) -> Duration {
+fn parallel(engine: &Engine, threads: usize, iters: u64, metered: bool) -> Duration {
     let barrier = Arc::new(Barrier::new(threads + 1));
     let handles: Vec<_> = (0..threads)
         .map(|_| {
             let (e, b) = (engine.clone(), barrier.clone());
             std::thread::spawn(move || {
-                let ok = ResponseFacts::status(200);
+                let ok = ResponseFacts::status(200).with_body(ANSWER);
                 b.wait();
                 for _ in 0..iters {
-                    one_attempt(&e, &ok);
+                    if metered {
+                        one_metered(&e, &ok);
+                    } else {
+                        one_attempt(&e, &ok);
+                    }
                 }
             })
         })
@@ -57,7 +101,15 @@ fn hot_path(c: &mut Criterion) {
     let ok = ResponseFacts::status(200);
     g.bench_function("begin+accept/1 thread", |b| b.iter(|| one_attempt(&e, &ok)));
     g.bench_function("begin+accept/2 threads (per attempt per thread)", |b| {
-        b.iter_custom(|iters| parallel(&e, 2, iters))
+        b.iter_custom(|iters| parallel(&e, 2, iters, false))
+    });
+    let m = metered_engine();
+    let ok = ResponseFacts::status(200).with_body(ANSWER);
+    g.bench_function("metered (admit+begin+accept+settle)/1 thread", |b| {
+        b.iter(|| one_metered(&m, &ok))
+    });
+    g.bench_function("metered/2 threads (per attempt per thread)", |b| {
+        b.iter_custom(|iters| parallel(&m, 2, iters, true))
     });
     g.finish();
 }

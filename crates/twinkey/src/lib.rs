@@ -36,6 +36,7 @@ pub mod key;
 pub mod metrics;
 pub mod rotation;
 pub mod secret;
+mod shard;
 #[cfg(feature = "signer")]
 pub mod signer;
 #[cfg(feature = "metrics")]

@@ -108,11 +108,13 @@ struct SlotCell {
     probe_until: AtomicI64,    // i64::MIN = no probe
     consecutive: AtomicU32,
     detail: Mutex<RejectionInfo>,
-    attempts: AtomicU64,
-    accepted: AtomicU64,
-    rejected: AtomicU64,
-    inconclusive: AtomicU64,
 }
+
+/// One shard of the counters: per slot, per outcome ([`Outcome`] order). Written on every
+/// attempt, so kept per thread shard and apart from the health words every attempt reads.
+#[derive(Default)]
+#[repr(align(128))]
+struct CounterShard([[AtomicU64; 4]; 2]);
 
 const NONE: i64 = i64::MIN;
 
@@ -128,12 +130,14 @@ impl SlotCell {
 /// The in-memory [`HealthStore`] (the default).
 pub struct MemoryStore {
     cells: [SlotCell; 2],
+    counters: [CounterShard; crate::shard::SHARDS],
 }
 
 impl Default for MemoryStore {
     fn default() -> Self {
         MemoryStore {
             cells: [SlotCell::new(), SlotCell::new()],
+            counters: Default::default(),
         }
     }
 }
@@ -259,23 +263,27 @@ impl HealthStore for MemoryStore {
     }
 
     fn count(&self, slot: Slot, outcome: Outcome) {
-        let c = &self.cells[slot.index()];
-        let counter = match outcome {
-            Outcome::HandedOut => &c.attempts,
-            Outcome::Accepted => &c.accepted,
-            Outcome::Rejected => &c.rejected,
-            Outcome::Inconclusive => &c.inconclusive,
+        let i = match outcome {
+            Outcome::HandedOut => 0,
+            Outcome::Accepted => 1,
+            Outcome::Rejected => 2,
+            Outcome::Inconclusive => 3,
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.counters[crate::shard::mine()].0[slot.index()][i].fetch_add(1, Ordering::Relaxed);
     }
 
     fn counters(&self, slot: Slot) -> Counters {
-        let c = &self.cells[slot.index()];
+        let sum = |i: usize| -> u64 {
+            self.counters
+                .iter()
+                .map(|s| s.0[slot.index()][i].load(Ordering::Relaxed))
+                .sum()
+        };
         Counters {
-            attempts: c.attempts.load(Ordering::Relaxed),
-            accepted: c.accepted.load(Ordering::Relaxed),
-            rejected: c.rejected.load(Ordering::Relaxed),
-            inconclusive: c.inconclusive.load(Ordering::Relaxed),
+            attempts: sum(0),
+            accepted: sum(1),
+            rejected: sum(2),
+            inconclusive: sum(3),
         }
     }
 }

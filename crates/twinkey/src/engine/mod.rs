@@ -32,13 +32,12 @@ mod health;
 mod metering;
 mod options;
 mod response;
+mod views;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use arc_swap::ArcSwap;
 
 pub use alerts::AlertOptions;
 pub use event::{Event, EventKind, Subscriber, SubscriptionId};
@@ -76,7 +75,7 @@ struct Inner {
     lease_ms: i64,
     clock: Arc<dyn Clock>,
     store: Arc<dyn HealthStore>,
-    view: ArcSwap<KeyView>,
+    view: views::Views<KeyView>,
     writer: Mutex<()>,
     current: AtomicU8,
     preferred: AtomicU8,
@@ -90,6 +89,7 @@ struct Inner {
 }
 
 /// An immutable snapshot of the key plus the per-slot instants the hot path compares against.
+#[derive(Clone)]
 struct KeyView {
     key: ApiKey,
     /// A slot is usable by its declared facts while `now < usable_until` (`i64::MIN`: never).
@@ -348,7 +348,7 @@ impl Engine {
                 options,
                 clock,
                 store,
-                view: ArcSwap::from_pointee(KeyView::new(key, skew_ms, window_ms)),
+                view: views::Views::new(KeyView::new(key, skew_ms, window_ms)),
                 writer: Mutex::new(()),
                 current: AtomicU8::new(current),
                 preferred: AtomicU8::new(preferred),
@@ -898,7 +898,7 @@ impl Engine {
                 self.inner.alerts.reset(slot);
             }
         }
-        self.inner.view.store(Arc::new(self.view_of(key)));
+        self.inner.view.store(self.view_of(key));
         Ok(())
     }
 
@@ -922,7 +922,7 @@ impl Engine {
         if renewed {
             self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
         }
-        self.inner.view.store(Arc::new(self.view_of(key)));
+        self.inner.view.store(self.view_of(key));
         Ok(())
     }
 

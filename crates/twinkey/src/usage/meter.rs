@@ -6,7 +6,6 @@
 //! Two threads recording at once then take different locks.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -14,8 +13,8 @@ use super::extract::{Endpoint, Usage};
 use crate::key::Slot;
 use crate::time::Timestamp;
 
-/// Shards of a meter.
-pub const SHARDS: usize = 8;
+/// Shards of a meter (one per thread, see `crate::shard`).
+pub const SHARDS: usize = crate::shard::SHARDS;
 
 /// Upper bounds (seconds) of the `gen_ai.client.operation.duration` histogram buckets, as the
 /// OpenTelemetry GenAI semantic conventions advise.
@@ -31,6 +30,19 @@ pub const TOKEN_BUCKETS: [u64; 14] = [
 
 /// Minutes of per-minute token history kept (the status page's hour).
 pub const HISTORY_MINUTES: usize = 60;
+
+/// Distinct rows (secret, model, endpoint, status) one shard keeps; past it, requests naming a
+/// model not seen yet are counted under [`OTHER_MODEL`]. The model comes from the request, so
+/// a caller naming a fresh model on every request must not grow the meter (or the metrics'
+/// label sets) without bound.
+pub const MAX_ROWS_PER_SHARD: usize = 256;
+
+/// Longest model name kept as is (bytes); longer names, and names with control characters,
+/// are counted under [`OTHER_MODEL`].
+pub const MAX_MODEL_LEN: usize = 128;
+
+/// The model of rows past [`MAX_ROWS_PER_SHARD`] or with an unacceptable name.
+pub const OTHER_MODEL: &str = "(other)";
 
 /// One completed request, as the engine hands it to the meter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -150,12 +162,6 @@ impl std::fmt::Debug for Meter {
     }
 }
 
-static NEXT_SHARD: AtomicUsize = AtomicUsize::new(0);
-
-std::thread_local! {
-    static MY_SHARD: usize = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
-}
-
 fn token_bucket(tokens: u64) -> usize {
     TOKEN_BUCKETS
         .iter()
@@ -183,12 +189,26 @@ impl Meter {
 
     /// Counts one completed request.
     pub fn record(&self, r: &Record) {
-        let shard = MY_SHARD.with(|s| *s);
+        let shard = crate::shard::mine();
         let mut sh = lock(&self.shards[shard]);
-        let key = (r.slot, r.model.clone(), r.endpoint, r.status);
+        let acceptable = r.model.len() <= MAX_MODEL_LEN && !r.model.chars().any(char::is_control);
+        let mut key = (
+            r.slot,
+            if acceptable {
+                r.model.clone()
+            } else {
+                OTHER_MODEL.to_owned()
+            },
+            r.endpoint,
+            r.status,
+        );
+        if sh.rows.len() >= MAX_ROWS_PER_SHARD && !sh.rows.contains_key(&key) {
+            key.1 = OTHER_MODEL.to_owned();
+        }
+        let model = key.1.clone();
         let row = sh.rows.entry(key).or_insert_with(|| UsageRow {
             slot: Some(r.slot),
-            model: r.model.clone(),
+            model,
             endpoint: r.endpoint,
             status: r.status,
             ..UsageRow::default()
@@ -323,6 +343,33 @@ mod tests {
         assert_eq!(rows[0].input_histogram.counts[1], 400); // 3 tokens: bucket "<= 4"
         assert_eq!(rows[1].without_usage, 4);
         assert_eq!(rows[1].input_histogram.count(), 0);
+    }
+
+    #[test]
+    fn fresh_models_past_the_cap_are_counted_as_other() {
+        let m = Meter::new();
+        for i in 0..(MAX_ROWS_PER_SHARD + 50) {
+            m.record(&rec(
+                Slot::One,
+                &format!("model-{i}"),
+                Some(Usage::new(1, 1)),
+                0,
+            ));
+        }
+        // A model already counted keeps its row.
+        m.record(&rec(Slot::One, "model-0", Some(Usage::new(1, 1)), 0));
+        m.record(&rec(Slot::One, &"x".repeat(MAX_MODEL_LEN + 1), None, 0));
+        m.record(&rec(Slot::One, "bad\nname", None, 0));
+        let rows = m.rows();
+        assert_eq!(rows.len(), MAX_ROWS_PER_SHARD + 1);
+        let other = rows.iter().find(|r| r.model == OTHER_MODEL).unwrap();
+        assert_eq!(other.requests, 52);
+        assert_eq!(other.total_tokens, 100);
+        assert_eq!(
+            rows.iter().find(|r| r.model == "model-0").unwrap().requests,
+            2
+        );
+        assert_eq!(rows.iter().map(|r| r.requests).sum::<u64>(), 309);
     }
 
     #[test]
