@@ -328,6 +328,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         "revoked": revoked,
         "tokens": tally.tokens.load(Ordering::Relaxed),
         "emulatorCounts": per_secret,
+        "usage": twinkey::usage::wire::usage_report_json(&client.engine().usage()),
         "elapsedMs": u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         "errors": errors.iter().take(5).collect::<Vec<_>>(),
     });
@@ -394,6 +395,10 @@ fn print_report(r: &Value) {
             c["accepted"],
             c["rejected"]
         );
+    }
+    println!("  usage (the engine's meter):");
+    for line in super::usage::table(&r["usage"]).lines() {
+        println!("    {line}");
     }
     println!(
         "  elapsed            {:.2} s",
