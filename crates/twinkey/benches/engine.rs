@@ -111,6 +111,27 @@ fn hot_path(c: &mut Criterion) {
     g.bench_function("metered/2 threads (per attempt per thread)", |b| {
         b.iter_custom(|iters| parallel(&m, 2, iters, true))
     });
+    // The parts of a metered request: the per-attempt path on the metered engine, and the two
+    // body reads admission and settlement do.
+    g.bench_function("begin+accept, metered engine/1 thread", |b| {
+        b.iter(|| one_attempt(&m, &ok))
+    });
+    g.bench_function(
+        "request_facts (admission's read of the request body)",
+        |b| {
+            b.iter(|| {
+                black_box(twinkey::request_facts(
+                    "/openai/v1/chat/completions",
+                    black_box(BODY),
+                    twinkey::usage::DEFAULT_OUTPUT_TOKENS,
+                ))
+            })
+        },
+    );
+    g.bench_function(
+        "usage_from_body (settlement's read of the response body)",
+        |b| b.iter(|| black_box(twinkey::usage_from_body(black_box(ANSWER)))),
+    );
     g.finish();
 }
 
