@@ -209,6 +209,7 @@ async fn relay_in_front_of_the_emulator() {
         path(&emu_dir),
     ]);
     let key_file = emu.get("key_file");
+    let collector = OtlpCollector::start();
     let relay = Service::start(&[
         "relay",
         "--key",
@@ -223,6 +224,10 @@ async fn relay_in_front_of_the_emulator() {
         "http://127.0.0.1:9",
         "--budget",
         r#"{"tokensPerMinute": 100000, "policy": "fail_fast"}"#,
+        "--otlp-endpoint",
+        &collector.url,
+        "--otlp-interval-ms",
+        "200",
     ]);
     let base = relay.get("base_url");
     let out = twinkey(&["token", "mint", "--token-key", path(&keys), "--model", "*"]);
@@ -283,9 +288,92 @@ async fn relay_in_front_of_the_emulator() {
         let secret = k["key"].as_str().unwrap_or("never-matches");
         assert!(!metrics.contains(secret) && !table.contains(secret));
     }
+    // The OTLP pusher: the relayed request reaches the collector as an export.
+    let export = collector.export_with_requests(1);
+    for k in emu_key["keys"].as_array().unwrap() {
+        let secret = k["key"].as_str().unwrap_or("never-matches").as_bytes();
+        assert!(!export.windows(secret.len()).any(|w| w == secret));
+    }
     drop(relay);
     drop(emu);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A loopback OTLP/HTTP collector: one request per connection, each body decoded with the
+/// official `opentelemetry-proto` messages.
+struct OtlpCollector {
+    url: String,
+    bodies: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl OtlpCollector {
+    fn start() -> OtlpCollector {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1/metrics", listener.local_addr().unwrap());
+        let (tx, bodies) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut reader = std::io::BufReader::new(conn.try_clone().unwrap());
+                let mut length = 0usize;
+                let mut line = String::new();
+                let mut post = false;
+                while std::io::BufRead::read_line(&mut reader, &mut line).unwrap_or(0) > 0 {
+                    let l = line.trim_end().to_ascii_lowercase();
+                    post |= l.starts_with("post /v1/metrics ");
+                    if let Some(v) = l.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if l.is_empty() {
+                        break;
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                if std::io::Read::read_exact(&mut reader, &mut body).is_ok() && post {
+                    let _ = tx.send(body);
+                }
+                let _ = std::io::Write::write_all(
+                    &mut conn,
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        OtlpCollector { url, bodies }
+    }
+
+    /// The first export whose `twinkey.requests` add up to `n` (20 s at most).
+    fn export_with_requests(&self, n: i64) -> Vec<u8> {
+        use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+        use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point};
+        use prost::Message;
+        let end = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            let body = self.bodies.recv_timeout(left).expect("an OTLP export");
+            let req = ExportMetricsServiceRequest::decode(body.as_slice()).unwrap();
+            let requests: i64 = req
+                .resource_metrics
+                .iter()
+                .flat_map(|r| &r.scope_metrics)
+                .flat_map(|s| &s.metrics)
+                .filter(|m| m.name == "twinkey.requests")
+                .filter_map(|m| match &m.data {
+                    Some(Data::Sum(s)) => Some(&s.data_points),
+                    _ => None,
+                })
+                .flatten()
+                .map(|p| match p.value {
+                    Some(number_data_point::Value::AsInt(i)) => i,
+                    _ => 0,
+                })
+                .sum();
+            if requests == n {
+                return body;
+            }
+        }
+    }
 }
 
 /// `host:port` of a service URL like `http://127.0.0.1:PORT/...`.

@@ -46,6 +46,8 @@ pub mod control;
 mod inference;
 mod metered;
 #[cfg(feature = "relay")]
+pub mod otlp;
+#[cfg(feature = "relay")]
 pub mod relay;
 mod request;
 mod response;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use twinkey::{ApiKey, BudgetOptions, Engine, EngineOptions};
 use twinkey_client::admin::AdminServer;
+use twinkey_client::otlp::{OtlpOptions, OtlpPusher};
 use twinkey_client::relay::{Relay, RelayOptions};
 
 use crate::cmd::token::load_ring;
@@ -61,6 +62,13 @@ pub struct Args {
     /// Do not serve the admin listener.
     #[arg(long)]
     no_admin: bool,
+    /// Also push the metrics to an OpenTelemetry collector over OTLP/HTTP (protobuf): its
+    /// metrics URL, e.g. http://127.0.0.1:4318/v1/metrics.
+    #[arg(long, value_name = "URL")]
+    otlp_endpoint: Option<String>,
+    /// Milliseconds between OTLP exports.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    otlp_interval_ms: u64,
     #[command(flatten)]
     limits: super::limits::LimitsArgs,
 }
@@ -99,6 +107,20 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
                 .map_err(|e| Failure::io(format!("cannot listen on {}", args.admin_listen), &e))?,
         )
     };
+    let otlp = match &args.otlp_endpoint {
+        Some(endpoint) => {
+            let mut exporter = twinkey::metrics::Exporter::new();
+            exporter.add(&engine, None);
+            let options = OtlpOptions {
+                endpoint: endpoint.clone(),
+                interval: Duration::from_millis(args.otlp_interval_ms),
+                service_name: "twinkey-relay".into(),
+                ..OtlpOptions::default()
+            };
+            Some(OtlpPusher::start(exporter, options)?)
+        }
+        None => None,
+    };
     let ring = load_ring(&args.token_key)?;
     let kids: Vec<String> = ring.kids().map(str::to_owned).collect();
     let mut options = RelayOptions::new(args.upstream.clone())
@@ -123,6 +145,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         "cors_origins": args.cors_origins,
         "audience": args.audience,
         "admin_url": admin.as_ref().map(AdminServer::url),
+        "otlp_endpoint": args.otlp_endpoint,
     }));
     out.human(format_args!("twinkey relay listening on {}", server.url()));
     out.human(format_args!(
@@ -135,6 +158,12 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         out.human(format_args!(
             "  admin            {0}/status  {0}/metrics  {0}/usage.json",
             a.url()
+        ));
+    }
+    if let Some(e) = &args.otlp_endpoint {
+        out.human(format_args!(
+            "  OTLP metrics     {e} every {} ms",
+            args.otlp_interval_ms
         ));
     }
     out.human(format_args!(
@@ -154,6 +183,9 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         .map_err(|e| Failure::io("the relay failed", &e))?;
     if let Some(a) = admin {
         a.shutdown().await;
+    }
+    if let Some(p) = otlp {
+        p.shutdown().await;
     }
     Ok(ExitCode::SUCCESS)
 }

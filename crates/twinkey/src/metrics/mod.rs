@@ -12,6 +12,12 @@
 //!   and the budget (used and limit per window, refunds, debits).
 //!
 //! Labels carry the key's name, secret names and fingerprints, never a secret value.
+//!
+//! With feature `otlp`, [`otlp`] turns the same snapshot into an OpenTelemetry (OTLP)
+//! export request.
+
+#[cfg(feature = "otlp")]
+pub mod otlp;
 
 use std::borrow::Cow;
 
@@ -149,6 +155,16 @@ fn histogram(
         .encode_histogram::<Labels>(h.sum, total, &buckets, None)
 }
 
+/// The GenAI conventions' `error.type` of a request that ended with `status`: none for a
+/// 2xx, `no_response` when none came (0), else the status code.
+fn error_type(status: u16) -> Option<String> {
+    match status {
+        200..=299 => None,
+        0 => Some("no_response".to_owned()),
+        s => Some(s.to_string()),
+    }
+}
+
 /// `chat` for both OpenAI-compatible generation APIs, the GenAI conventions' name.
 fn operation(endpoint: crate::usage::Endpoint) -> &'static str {
     match endpoint {
@@ -180,14 +196,6 @@ impl Snapshot {
             |m| {
                 for (key, _, usage, _) in &self.engines {
                     for r in &usage.rows {
-                        let status = r.row.status.to_string();
-                        let error = if (200..300).contains(&r.row.status) {
-                            ""
-                        } else if r.row.status == 0 {
-                            "no_response"
-                        } else {
-                            status.as_str()
-                        };
                         let mut l = labels(&[
                             ("gen_ai_operation_name", operation(r.row.endpoint)),
                             ("gen_ai_provider_name", PROVIDER_NAME),
@@ -196,8 +204,8 @@ impl Snapshot {
                             ("secret", &r.secret),
                             ("twinkey_endpoint", r.row.endpoint.as_str()),
                         ]);
-                        if !error.is_empty() {
-                            l.push((Cow::Borrowed("error_type"), error.to_owned()));
+                        if let Some(error) = error_type(r.row.status) {
+                            l.push((Cow::Borrowed("error_type"), error));
                         }
                         histogram(m, &l, &r.row.duration, &durations)?;
                     }

@@ -1,0 +1,247 @@
+//! Pushes engines' metrics to an OpenTelemetry collector over OTLP/HTTP (protobuf), on a
+//! timer of its own: the export is built from a snapshot ([`twinkey::metrics::otlp`]) and
+//! POSTed off the request path, so a collector that is down or slow costs requests nothing.
+//! The series are cumulative: an export that fails loses nothing, the next one carries it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::{Client, Url, header};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use twinkey::metrics::Exporter;
+use twinkey::metrics::otlp::{OTLP_CONTENT_TYPE, OtlpResource};
+use twinkey::{Error, Result};
+
+use crate::transport::describe;
+
+/// Where and how often to export.
+#[derive(Clone)]
+pub struct OtlpOptions {
+    /// The collector's metrics URL, used as given (as `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`),
+    /// e.g. `http://127.0.0.1:4318/v1/metrics`.
+    pub endpoint: String,
+    /// Time between exports.
+    pub interval: Duration,
+    /// Limit on one export (connect, send, answer).
+    pub timeout: Duration,
+    /// `service.name` of the resource.
+    pub service_name: String,
+    /// Extra request headers (a collector's credentials, say); their values are never logged.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Default for OtlpOptions {
+    fn default() -> Self {
+        OtlpOptions {
+            endpoint: "http://127.0.0.1:4318/v1/metrics".into(),
+            interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(5),
+            service_name: "twinkey".into(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for OtlpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("OtlpOptions")
+            .field("endpoint", &self.endpoint)
+            .field("interval", &self.interval)
+            .field("timeout", &self.timeout)
+            .field("service_name", &self.service_name)
+            .field("headers", &names)
+            .finish()
+    }
+}
+
+/// What the pusher has done so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OtlpStats {
+    /// Exports the collector accepted (2xx).
+    pub exported: u64,
+    /// Exports that failed (no answer in time, transport error, non-2xx).
+    pub failed: u64,
+    /// Why the latest failure failed, if the latest export failed.
+    pub last_error: Option<String>,
+}
+
+#[derive(Default)]
+struct Shared {
+    exported: AtomicU64,
+    failed: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+struct Sender {
+    http: Client,
+    url: Url,
+    headers: header::HeaderMap,
+    exporter: Exporter,
+    resource: OtlpResource,
+    shared: Arc<Shared>,
+}
+
+impl Sender {
+    async fn export(&self) {
+        let body = self.exporter.otlp(&self.resource);
+        let sent = self
+            .http
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .header(header::CONTENT_TYPE, OTLP_CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await;
+        let outcome = match sent {
+            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) => Err(format!("the collector answered {}", r.status().as_u16())),
+            Err(e) => Err(describe(&e)),
+        };
+        let mut last = self
+            .shared
+            .last_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match outcome {
+            Ok(()) => {
+                self.shared.exported.fetch_add(1, Ordering::Relaxed);
+                if last.take().is_some() {
+                    tracing::info!(endpoint = %self.url, "OTLP export works again");
+                }
+            }
+            Err(why) => {
+                self.shared.failed.fetch_add(1, Ordering::Relaxed);
+                if last.is_none() {
+                    tracing::warn!(endpoint = %self.url, "OTLP export failed: {why}; retrying every interval");
+                }
+                *last = Some(why);
+            }
+        }
+    }
+}
+
+/// A running exporter; [`OtlpPusher::shutdown`] sends a last export and stops it. Dropping
+/// it stops it without one.
+pub struct OtlpPusher {
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for OtlpPusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpPusher")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtlpPusher {
+    /// Starts exporting `exporter`'s engines every `options.interval` (the first export one
+    /// interval from now). Call within a Tokio runtime. `INVALID_REQUEST` for an endpoint
+    /// that is not an http(s) URL, a zero interval or timeout, or a header that cannot be
+    /// sent.
+    pub fn start(exporter: Exporter, options: OtlpOptions) -> Result<OtlpPusher> {
+        let invalid = |reason: String| Error::InvalidRequest { reason };
+        let url = Url::parse(&options.endpoint)
+            .map_err(|e| invalid(format!("OTLP endpoint {:?}: {e}", options.endpoint)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(invalid(format!(
+                "OTLP endpoint {:?}: must be an http(s) URL with a host",
+                options.endpoint
+            )));
+        }
+        if options.interval.is_zero() || options.timeout.is_zero() {
+            return Err(invalid(
+                "OTLP interval and timeout must be above zero".into(),
+            ));
+        }
+        let mut headers = header::HeaderMap::new();
+        for (name, value) in &options.headers {
+            let n = header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| invalid(format!("OTLP header name {name:?} is not valid")))?;
+            let mut v = header::HeaderValue::from_str(value)
+                .map_err(|_| invalid(format!("OTLP header {name:?}: the value is not valid")))?;
+            v.set_sensitive(true);
+            headers.insert(n, v);
+        }
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .build()
+            .map_err(|e| Error::Transport {
+                reason: format!("cannot build the HTTP client: {}", describe(&e)),
+            })?;
+        let shared = Arc::new(Shared::default());
+        let resource = OtlpResource {
+            service_name: options.service_name.clone(),
+            start: twinkey::Clock::now(&twinkey::SystemClock),
+        };
+        let sender = Sender {
+            http,
+            url,
+            headers,
+            exporter,
+            resource,
+            shared: shared.clone(),
+        };
+        let (stop, mut stopped) = watch::channel(false);
+        let interval = options.interval;
+        let task = tokio::spawn(async move {
+            let mut tick =
+                tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => sender.export().await,
+                    changed = stopped.changed() => {
+                        // `true`: shut down with a last export; a dropped pusher: just stop.
+                        if changed.is_ok() && *stopped.borrow() {
+                            sender.export().await;
+                        }
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(OtlpPusher {
+            stop,
+            task: Some(task),
+            shared,
+        })
+    }
+
+    /// What it has done so far.
+    pub fn stats(&self) -> OtlpStats {
+        OtlpStats {
+            exported: self.shared.exported.load(Ordering::Relaxed),
+            failed: self.shared.failed.load(Ordering::Relaxed),
+            last_error: self
+                .shared
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+
+    /// Sends a last export (within the timeout) and stops; returns the final stats.
+    pub async fn shutdown(mut self) -> OtlpStats {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.stats()
+    }
+}
+
+impl Drop for OtlpPusher {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
