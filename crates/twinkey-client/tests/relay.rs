@@ -398,3 +398,56 @@ async fn cors_for_configured_origins_only() {
     assert_eq!((a.status, a.code().as_str()), (403, "ORIGIN_NOT_ALLOWED"));
     assert_eq!(env.total_upstream_requests(), before);
 }
+
+#[tokio::test]
+async fn a_full_tpm_budget_is_a_429_with_retry_after_and_nothing_is_sent() {
+    let budget = twinkey::BudgetOptions::from_json_value(
+        &json!({"tokensPerMinute": 300, "policy": "fail_fast"}),
+    )
+    .unwrap();
+    let options = twinkey::EngineOptions {
+        budget: Some(budget),
+        ..twinkey::EngineOptions::default()
+    };
+    let env = RelayEnv::start_with_engine(options, |o| o).await;
+    let token = env.mint(RelayEnv::chat_scope());
+    let mut body = chat("hello", false);
+    body["max_tokens"] = json!(120);
+    let mut refused = None;
+    for _ in 0..20 {
+        let before = env.total_upstream_requests();
+        let a = env
+            .send(
+                env.post("/v1/chat/completions", &token, &body)
+                    .header("origin", ORIGIN),
+            )
+            .await;
+        if a.status == 429 {
+            assert_eq!(
+                env.total_upstream_requests(),
+                before,
+                "sent although refused"
+            );
+            refused = Some(a);
+            break;
+        }
+        assert_eq!(a.status, 200, "{}", a.text());
+    }
+    let a = refused.expect("the budget refuses within 20 requests");
+    env.assert_clean(&a);
+    assert_eq!(a.header("x-twinkey-error"), Some("TPM_BUDGET_EXCEEDED"));
+    let ms: u64 = a.header("retry-after-ms").unwrap().parse().unwrap();
+    let secs: u64 = a.header("retry-after").unwrap().parse().unwrap();
+    // A charge counts for KEEP_SECONDS (62) whole seconds after the second it was made in.
+    assert!(ms > 0 && ms <= 63_000, "{ms}");
+    assert_eq!(secs, ms.div_ceil(1000));
+    assert_eq!(a.header("access-control-allow-origin"), Some(ORIGIN));
+    let body = a.json();
+    assert_eq!(body["error"]["code"], "TPM_BUDGET_EXCEEDED");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the relay's tokens-per-minute budget (key) is used up")
+    );
+}

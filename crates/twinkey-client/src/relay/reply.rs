@@ -44,6 +44,7 @@ fn rendered(reply: ErrorReply, cors: &[Header]) -> Response {
     let mut headers = cors.to_vec();
     headers.push(("content-type", "application/json".into()));
     headers.push((ERROR_HEADER, reply.code.to_owned()));
+    headers.extend(reply.headers);
     response(reply.status, &headers, Body::from(reply.body))
 }
 

@@ -42,10 +42,18 @@ impl RelayEnv {
 
     /// Like [`RelayEnv::start`], with the relay's options changed by `tune`.
     pub async fn start_with(tune: impl FnOnce(RelayOptions) -> RelayOptions) -> RelayEnv {
+        RelayEnv::start_with_engine(EngineOptions::default(), tune).await
+    }
+
+    /// Like [`RelayEnv::start_with`], the relay's engine made with `engine_options`.
+    pub async fn start_with_engine(
+        engine_options: EngineOptions,
+        tune: impl FnOnce(RelayOptions) -> RelayOptions,
+    ) -> RelayEnv {
         let emu = Emulator::default();
         let key = emu.generate_key(&KeySpec::default()).unwrap();
         let upstream = emu.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let engine = Engine::new(key.key.clone(), EngineOptions::default()).unwrap();
+        let engine = Engine::new(key.key.clone(), engine_options).unwrap();
         let (ring, ring_json) = ring();
         let clock = ManualClock::new(SystemClock.now());
         let options = RelayOptions::new(upstream.base_url())

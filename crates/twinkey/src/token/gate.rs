@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use serde_json::json;
 
 use super::budget::{BudgetLedger, Charge};
+use super::cors::Header;
 use super::error::TokenErrorKind;
 use super::keys::KeyRing;
 use super::owners::{Owner, ResponseOwners};
@@ -379,6 +380,9 @@ pub struct ErrorReply {
     pub code: &'static str,
     /// `{"error": {"message", "type", "param": null, "code"}}`; `type` is the code in lower case.
     pub body: String,
+    /// Headers the answer carries besides the code: `retry-after` (whole seconds, rounded
+    /// up) and `retry-after-ms` when the client should come back later.
+    pub headers: Vec<Header>,
 }
 
 /// The HTTP status for a relay error: token kinds per
@@ -389,6 +393,7 @@ pub fn http_status(e: &Error) -> u16 {
         Error::Token { kind, .. } => kind.http_status(),
         Error::InvalidRequest { .. } => 400,
         Error::NoUsableSecret { .. } => 503,
+        Error::TpmBudgetExceeded { .. } => 429,
         Error::Transport { .. } | Error::StreamInterrupted { .. } => 502,
         _ => 500,
     }
@@ -410,6 +415,13 @@ pub fn client_message(e: &Error) -> String {
         }
         Error::Transport { .. } => "the upstream service could not be reached".to_string(),
         Error::StreamInterrupted { .. } => "the upstream stream was interrupted".to_string(),
+        Error::TpmBudgetExceeded {
+            scope,
+            retry_after_ms,
+            ..
+        } => format!(
+            "the relay's tokens-per-minute budget ({scope}) is used up; retry after {retry_after_ms} ms"
+        ),
         _ => "the relay could not complete the request".to_string(),
     }
 }
@@ -425,10 +437,18 @@ pub fn error_reply_with_status(e: &Error, status: u16) -> ErrorReply {
             "code": code,
         }
     });
+    let headers = match e {
+        Error::TpmBudgetExceeded { retry_after_ms, .. } => vec![
+            ("retry-after", retry_after_ms.div_ceil(1000).to_string()),
+            ("retry-after-ms", retry_after_ms.to_string()),
+        ],
+        _ => Vec::new(),
+    };
     ErrorReply {
         status,
         code,
         body: body.to_string(),
+        headers,
     }
 }
 
@@ -587,5 +607,28 @@ mod tests {
         assert_eq!(body["error"]["code"], "TOKEN_MISSING");
         assert_eq!(http_status(&TokenErrorKind::Scope.err("x")), 403);
         assert_eq!(http_status(&Error::NoUsableSecret { reasons: vec![] }), 503);
+        assert!(reply.headers.is_empty());
+    }
+
+    #[test]
+    fn a_full_budget_is_a_429_with_retry_after() {
+        let reply = error_reply(&Error::TpmBudgetExceeded {
+            scope: "model:m".into(),
+            retry_after_ms: 1_200,
+            requested: 50,
+        });
+        assert_eq!((reply.status, reply.code), (429, "TPM_BUDGET_EXCEEDED"));
+        assert_eq!(
+            reply.headers,
+            vec![
+                ("retry-after", "2".to_string()),
+                ("retry-after-ms", "1200".to_string())
+            ]
+        );
+        let body: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!(
+            body["error"]["message"],
+            "the relay's tokens-per-minute budget (model:m) is used up; retry after 1200 ms"
+        );
     }
 }
