@@ -86,7 +86,7 @@ class Engine extends EventEmitter {
   }
 
   /**
-   * What the key has used: `{ atMs, secrets, rows: [{ secret, fingerprint, model, endpoint,
+   * What the key has used: `{ atMs, keyId, secrets, rows: [{ secret, fingerprint, model, endpoint,
    * status, requests, withoutUsage, inputTokens, outputTokens, totalTokens, durationSeconds }],
    * minutes: [{ minuteMs, tokens: [one, two] }], budget }` (budget `null` without one).
    */

@@ -218,6 +218,8 @@ export interface UsageRow {
 /** `engine.usage()`. */
 export interface UsageReport {
   atMs: number
+  /** The key's OCID, when it has one. */
+  keyId: string | null
   secrets: [string, string]
   rows: UsageRow[]
   minutes: { minuteMs: number; tokens: [number, number] }[]

@@ -282,11 +282,42 @@ async fn relay_in_front_of_the_emulator() {
     let out = twinkey(&["--json", "usage", "--url", "http://127.0.0.1:9"]);
     assert!(!out.status.success());
     assert_eq!(json_of(&out)["error"]["code"], "TRANSPORT");
+    // `twinkey keys show --usage-url`: the key from the control plane, the usage from the relay.
+    let key_id = emu.info["keys"][0]["id"].as_str().unwrap().to_string();
+    let cp = [
+        "--config",
+        &emu.get("oci_config"),
+        "--endpoint",
+        &emu.get("control_plane"),
+    ]
+    .map(str::to_owned);
+    let show = |json: bool, url: &str| {
+        let mut argv = vec!["keys", "show", &key_id, "--usage-url", url];
+        argv.extend(cp.iter().map(String::as_str));
+        if json {
+            argv.insert(0, "--json");
+        }
+        twinkey(&argv)
+    };
+    let out = show(true, &admin);
+    assert!(out.status.success(), "{out:?}");
+    let doc = json_of(&out);
+    assert_eq!(doc["data"]["id"], key_id.as_str());
+    assert_eq!(doc["usage"]["keyId"], key_id.as_str());
+    assert_eq!(doc["usage"]["rows"][0]["requests"], 1);
+    let out = show(false, &admin);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("usage (from the relay):"), "{text}");
+    assert!(text.contains("1 requests (0 without usage)"), "{text}");
+    assert!(text.contains("budget key: "), "{text}");
+    let out = show(true, "http://127.0.0.1:9");
+    assert!(!out.status.success());
+    assert_eq!(json_of(&out)["error"]["code"], "TRANSPORT");
     let emu_key: Value =
         serde_json::from_str(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
     for k in emu_key["keys"].as_array().unwrap() {
         let secret = k["key"].as_str().unwrap_or("never-matches");
-        assert!(!metrics.contains(secret) && !table.contains(secret));
+        assert!(!metrics.contains(secret) && !table.contains(secret) && !text.contains(secret));
     }
     // The OTLP pusher: the relayed request reaches the collector as an export.
     let export = collector.export_with_requests(1);

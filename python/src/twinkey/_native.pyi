@@ -151,6 +151,7 @@ class _MinuteDict(TypedDict):
 
 class _UsageReportDict(TypedDict):
     atMs: int
+    keyId: str | None
     secrets: list[str]
     rows: list[_UsageRowDict]
     minutes: list[_MinuteDict]

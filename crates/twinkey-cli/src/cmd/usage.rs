@@ -19,7 +19,17 @@ pub struct Args {
 
 /// Runs the command.
 pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
-    let url = format!("{}/usage.json", args.url.trim_end_matches('/'));
+    let doc = fetch(&args.url).await?;
+    out.json_line(&doc);
+    if !out.json {
+        print!("{}", table(&doc));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The usage document of the relay whose admin listener is at `admin_url`.
+pub async fn fetch(admin_url: &str) -> Result<Value, Failure> {
+    let url = format!("{}/usage.json", admin_url.trim_end_matches('/'));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(10))
@@ -29,14 +39,9 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         let resp = client.get(&url).send().await?.error_for_status()?;
         resp.json::<Value>().await
     };
-    let doc = fetch
+    fetch
         .await
-        .map_err(|e| Failure::new("TRANSPORT", format!("{url}: {}", e.without_url())))?;
-    out.json_line(&doc);
-    if !out.json {
-        print!("{}", table(&doc));
-    }
-    Ok(ExitCode::SUCCESS)
+        .map_err(|e| Failure::new("TRANSPORT", format!("{url}: {}", e.without_url())))
 }
 
 /// The usage document as text: one row per secret, model, endpoint and status; then the

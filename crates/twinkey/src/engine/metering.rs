@@ -92,6 +92,8 @@ pub struct SecretUsage {
 pub struct UsageReport {
     /// When.
     pub at: Timestamp,
+    /// The key's OCID, when the key has one.
+    pub key_id: Option<String>,
     /// Rows ordered by secret, model, endpoint, status.
     pub rows: Vec<SecretUsage>,
     /// Tokens per minute over the last hour, oldest first; `tokens` in slot order.
@@ -254,6 +256,7 @@ impl Engine {
             .collect();
         UsageReport {
             at: now,
+            key_id: view.key.id.clone(),
             rows,
             minutes: inner.meter.minutes(now),
             secrets: Slot::BOTH.map(|s| view.key.secret(s).name.clone()),

@@ -135,7 +135,7 @@ fn minutes_json(m: &[MinuteTokens]) -> Value {
     )
 }
 
-/// An engine's [`UsageReport`]: `{atMs, secrets, rows: [{secret, fingerprint, model,
+/// An engine's [`UsageReport`]: `{atMs, keyId, secrets, rows: [{secret, fingerprint, model,
 /// endpoint, status, requests, withoutUsage, inputTokens, outputTokens, totalTokens,
 /// durationSeconds: {counts, sum}}], minutes: [{minuteMs, tokens: [one, two]}], budget}`.
 pub fn usage_report_json(r: &UsageReport) -> Value {
@@ -160,6 +160,7 @@ pub fn usage_report_json(r: &UsageReport) -> Value {
         .collect::<Vec<_>>();
     json!({
         "atMs": r.at.as_millis(),
+        "keyId": r.key_id,
         "secrets": r.secrets,
         "rows": rows,
         "minutes": minutes_json(&r.minutes),

@@ -32,8 +32,10 @@ pub struct Args {
 enum Command {
     /// List the API keys of a compartment (default: the profile's tenancy).
     List(ListArgs),
-    /// Show one API key (secrets by mask only).
-    Get(IdArgs),
+    /// Show one API key (secrets by mask only); with --usage-url, also what a running relay
+    /// has used with it and its budget.
+    #[command(visible_alias = "show")]
+    Get(GetArgs),
     /// Create an API key with two secrets (their values are shown once).
     Create(CreateArgs),
     /// Change an API key's name, description or tags.
@@ -59,6 +61,16 @@ struct IdArgs {
     if_match: Option<String>,
     #[command(flatten)]
     control: ControlArgs,
+}
+
+#[derive(clap::Args, Debug)]
+struct GetArgs {
+    #[command(flatten)]
+    id: IdArgs,
+    /// The admin URL of a `twinkey relay` serving this key (its `admin_url`): adds the usage
+    /// per secret and the budget's windows.
+    #[arg(long, value_name = "URL")]
+    usage_url: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -224,13 +236,17 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     match args.command {
         Command::Policy(a) => policy::run(&a, out),
         Command::List(a) => list(a, out).await,
-        Command::Get(a) => {
+        Command::Get(GetArgs { id: a, usage_url }) => {
             let r = a
                 .control
                 .client()?
                 .get_api_key(&a.key_id, &opts(&a.if_match))
                 .await?;
-            show::key(&out, &r, None);
+            let usage = match usage_url {
+                Some(url) => Some(key_usage(&url, &a.key_id).await?),
+                None => None,
+            };
+            show::key_with_usage(&out, &r, usage.as_ref());
             Ok(ExitCode::SUCCESS)
         }
         Command::Create(a) => create(a, out).await,
@@ -378,4 +394,19 @@ async fn renew(a: RenewArgs, out: Output) -> Result<ExitCode, Failure> {
         write::Form::Value,
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The usage document at `url`, which must be about `key_id`.
+async fn key_usage(url: &str, key_id: &str) -> Result<serde_json::Value, Failure> {
+    let doc = super::usage::fetch(url).await?;
+    match doc.get("keyId").and_then(serde_json::Value::as_str) {
+        Some(id) if id == key_id => Ok(doc),
+        other => Err(Failure::new(
+            "INVALID_OPTIONS",
+            format!(
+                "--usage-url {url} serves key {}, not {key_id}",
+                other.unwrap_or("(without an id)")
+            ),
+        )),
+    }
 }

@@ -32,13 +32,71 @@ fn lines(key: &ApiKey) -> Vec<String> {
     out
 }
 
+/// Requests and tokens per secret in a usage document (`twinkey::usage::wire`), then the
+/// budget's windows.
+fn usage_lines(usage: &Value) -> Vec<String> {
+    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let rows = usage.get("rows").and_then(Value::as_array);
+    let mut out = Vec::new();
+    for secret in usage
+        .get("secrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let (mut requests, mut without, mut input, mut output) = (0, 0, 0, 0);
+        for r in rows.into_iter().flatten() {
+            if r.get("secret").and_then(Value::as_str) == Some(secret) {
+                requests += n(r, "requests");
+                without += n(r, "withoutUsage");
+                input += n(r, "inputTokens");
+                output += n(r, "outputTokens");
+            }
+        }
+        out.push(format!(
+            "  {secret:<10} {requests} requests ({without} without usage), {input} input + {output} output tokens"
+        ));
+    }
+    for w in usage
+        .pointer("/budget/windows")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.push(format!(
+            "  budget {}: {} of {} tokens per minute",
+            w.get("scope").and_then(Value::as_str).unwrap_or("?"),
+            n(w, "used"),
+            n(w, "limit")
+        ));
+    }
+    if usage.get("budget").is_none_or(Value::is_null) {
+        out.push("  budget: none configured".into());
+    }
+    out
+}
+
 /// One key answer.
 pub fn key(out: &Output, r: &ApiResponse<ApiKey>, what: Option<&str>) {
-    out.json_line(&json!({
+    print_key(out, r, what, None);
+}
+
+/// One key answer with what a relay has used with it (`usage`: its usage document).
+pub fn key_with_usage(out: &Output, r: &ApiResponse<ApiKey>, usage: Option<&Value>) {
+    print_key(out, r, None, usage);
+}
+
+fn print_key(out: &Output, r: &ApiResponse<ApiKey>, what: Option<&str>, usage: Option<&Value>) {
+    let mut doc = json!({
         "data": doc(&r.data),
         "etag": r.etag,
         "opcRequestId": r.opc_request_id,
-    }));
+    });
+    if let Some(u) = usage {
+        doc["usage"] = u.clone();
+    }
+    out.json_line(&doc);
     if out.json {
         return;
     }
@@ -47,6 +105,12 @@ pub fn key(out: &Output, r: &ApiResponse<ApiKey>, what: Option<&str>) {
     }
     for l in lines(&r.data) {
         println!("{l}");
+    }
+    if let Some(u) = usage {
+        println!("usage (from the relay):");
+        for l in usage_lines(u) {
+            println!("{l}");
+        }
     }
     if let Some(compartment) = &r.data.compartment_id {
         println!("  compartment {compartment}");
