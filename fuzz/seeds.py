@@ -76,6 +76,23 @@ for name in ["requests", "retry"]:
 for c in load("destination/cases.json")["cases"]:
     put("destination", c["url"])
 
+# usage_readers: the first byte picks the reader (0 body, 1 request, 2 stream, 3 headers,
+# 4 budget options then NUL then a request body).
+usage = load("usage/cases.json")
+for c in usage["bodies"]:
+    put("usage_readers", b"\x00" + c["body"].encode())
+for c in usage["requests"]:
+    body = c["body"] if isinstance(c["body"], str) else json.dumps(c["body"])
+    put("usage_readers", b"\x01" + c["path"].encode() + b"\n" + body.encode())
+for c in usage["streams"]:
+    put("usage_readers", b"\x02\x00" + c["stream"].encode())
+for c in usage["headers"]:
+    put("usage_readers", b"\x03" + "".join(f"{n}: {v}\n" for n, v in c["headers"]).encode())
+budget = load("budget/cases.json")
+request = usage["requests"][0]["body"]
+for c in budget["scenarios"] + budget["invalidOptions"]:
+    put("usage_readers", b"\x04" + json.dumps(c["options"]).encode() + b"\x00" + request.encode())
+
 for t in sorted(p.name for p in OUT.iterdir() if not ONLY or p.name in ONLY):
     files = list((OUT / t).iterdir())
     print(f"{t}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

@@ -154,13 +154,15 @@ impl RawBody {
     }
 }
 
-/// Parses a JSON object (serde would also read a struct out of an array).
+/// Parses a JSON object (serde would also read a struct out of an array). The text must be
+/// UTF-8 throughout, as JSON is: serde skips the fields it ignores without checking them, so a
+/// body with a stray byte in an ignored key would otherwise yield usage no JSON parser sees.
 fn parse_object(text: &[u8]) -> Option<RawBody> {
     let first = text.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first != b'{' {
         return None;
     }
-    serde_json::from_slice::<RawBody>(text).ok()
+    serde_json::from_str::<RawBody>(std::str::from_utf8(text).ok()?).ok()
 }
 
 /// The model and usage of a non-streamed JSON response body (Chat Completions, Responses,
@@ -248,6 +250,16 @@ impl StreamUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_that_is_not_utf8_has_no_usage() {
+        // Found by the usage_readers fuzz target: invalid UTF-8 inside a key serde ignores.
+        // (The shared vectors are JSON text, which cannot carry such a body.)
+        let body = b"{\"model\":\"m\",\"x\":[{\"r\xd9le\":1}],\"usage\":{\"prompt_tokens\":1}}";
+        assert_eq!(usage_from_body(body), BodyFacts::default());
+        let fine = b"{\"model\":\"m\",\"x\":[{\"r\xc3\xb4le\":1}],\"usage\":{\"prompt_tokens\":1}}";
+        assert_eq!(usage_from_body(fine).model.as_deref(), Some("m"));
+    }
 
     #[test]
     fn endpoints_by_path() {
