@@ -4,19 +4,14 @@
 #![cfg(feature = "metrics")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
 
 use serde_json::json;
+use support::{ANSWER, send};
 use twinkey::metrics::Exporter;
-use twinkey::{
-    ApiKey, BudgetOptions, Engine, EngineOptions, ManualClock, ResponseFacts, Secret, Start,
-    Timestamp,
-};
-
-const URL: &str = "http://127.0.0.1:9/openai/v1/chat/completions";
-const REQUEST: &str =
-    r#"{"model":"meta.llama","messages":[{"role":"user","content":"hi"}],"max_tokens":100}"#;
-const ANSWER: &str = r#"{"model":"meta.llama","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":20,"total_tokens":27}}"#;
+use twinkey::{ApiKey, BudgetOptions, Engine, EngineOptions, ManualClock, Secret, Timestamp};
 
 fn engine() -> (Engine, ManualClock) {
     let expiry = Timestamp::from_millis(1_767_225_600_000 + 86_400_000);
@@ -38,17 +33,6 @@ fn engine() -> (Engine, ManualClock) {
     };
     let e = Engine::with_clock(key, options, Arc::new(clock.clone())).unwrap();
     (e, clock)
-}
-
-fn send(e: &Engine, clock: &ManualClock, status: u16, body: &str) {
-    let Start::Go(t) = e.admit(URL, REQUEST.as_bytes(), None).unwrap() else {
-        panic!("waits")
-    };
-    let a = e.begin_for(URL).unwrap();
-    clock.advance_ms(300);
-    let r = ResponseFacts::status(status).with_body(body.as_bytes());
-    let _ = e.complete(&a, &r);
-    e.settle(&t, Some(&a), Some(&r), None).unwrap();
 }
 
 fn line<'a>(text: &'a str, prefix: &str) -> &'a str {

@@ -56,12 +56,7 @@ async fn run(
         max_tokens,
         prompt.tokens,
     );
-    charge(
-        emu,
-        &key_id,
-        u64::from(completion.prompt_tokens)
-            .saturating_add(u64::from(completion.completion_tokens())),
-    )?;
+    charge(emu, &key_id, completion.total_tokens())?;
     let id = ids::object_id("chatcmpl-");
     let created = unix_seconds(emu);
     if stream {

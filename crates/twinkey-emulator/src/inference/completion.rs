@@ -111,6 +111,11 @@ impl Completion {
     pub fn completion_tokens(&self) -> u32 {
         u32::try_from(self.pieces.len()).unwrap_or(u32::MAX)
     }
+
+    /// Prompt plus reply tokens: what the request costs against a tokens-per-minute limit.
+    pub fn total_tokens(&self) -> u64 {
+        u64::from(self.prompt_tokens).saturating_add(u64::from(self.completion_tokens()))
+    }
 }
 
 /// Estimated tokens of a text (about four characters per token, at least one per word).

@@ -48,12 +48,7 @@ async fn run(
         max_output_tokens,
         prompt.tokens,
     );
-    charge(
-        emu,
-        &key_id,
-        u64::from(completion.prompt_tokens)
-            .saturating_add(u64::from(completion.completion_tokens())),
-    )?;
+    charge(emu, &key_id, completion.total_tokens())?;
     let r = Resp {
         id: ids::object_id("resp_"),
         msg_id: ids::object_id("msg_"),
