@@ -11,6 +11,8 @@ use reqwest::{Client, Url, header};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use twinkey::metrics::Exporter;
+use twinkey::metrics::otlp::proto::ExportMetricsServiceResponse;
+use twinkey::metrics::otlp::proto::Message;
 use twinkey::metrics::otlp::{OTLP_CONTENT_TYPE, OtlpResource};
 use twinkey::{Error, Result};
 
@@ -48,13 +50,56 @@ impl std::fmt::Debug for OtlpOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
         f.debug_struct("OtlpOptions")
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &shown_url(&self.endpoint))
             .field("interval", &self.interval)
             .field("timeout", &self.timeout)
             .field("service_name", &self.service_name)
             .field("headers", &names)
             .finish()
     }
+}
+
+/// `endpoint` as logs and errors show it: without user info and query (either may hold a
+/// collector's credentials).
+pub fn shown_url(endpoint: &str) -> String {
+    match Url::parse(endpoint) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(not a URL)".to_string(),
+    }
+}
+
+/// The headers of `OTEL_EXPORTER_OTLP_HEADERS` / `OTEL_EXPORTER_OTLP_METRICS_HEADERS`:
+/// `name=value` pairs separated by commas, values percent-encoded. `INVALID_OPTIONS` for a
+/// pair without `=` or an empty name (the message names the pair's position, not its value).
+pub fn headers_from_env(text: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (i, pair) in text.split(',').enumerate() {
+        if pair.trim().is_empty() {
+            continue;
+        }
+        let bad = || Error::InvalidOptions {
+            reason: format!("OTLP headers: entry {} is not name=value", i + 1),
+        };
+        let (name, value) = pair.split_once('=').ok_or_else(bad)?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(bad());
+        }
+        // Percent-decoding through the URL parser's query decoder; '+' stays a '+'.
+        let query = format!("http://x/?v={}", value.trim().replace('+', "%2B"));
+        let decoded = Url::parse(&query)
+            .ok()
+            .and_then(|u| u.query_pairs().next().map(|(_, v)| v.into_owned()))
+            .ok_or_else(bad)?;
+        out.push((name.to_owned(), decoded));
+    }
+    Ok(out)
 }
 
 /// What the pusher has done so far.
@@ -78,6 +123,8 @@ struct Shared {
 struct Sender {
     http: Client,
     url: Url,
+    /// The URL as logs show it ([`shown_url`]).
+    shown: String,
     headers: header::HeaderMap,
     exporter: Exporter,
     resource: OtlpResource,
@@ -96,7 +143,20 @@ impl Sender {
             .send()
             .await;
         let outcome = match sent {
-            Ok(r) if r.status().is_success() => Ok(()),
+            Ok(r) if r.status().is_success() => match r.bytes().await {
+                // A 2xx may still report points it dropped (OTLP partial success).
+                Ok(body) => match ExportMetricsServiceResponse::decode(body.as_ref()) {
+                    Ok(ExportMetricsServiceResponse {
+                        partial_success: Some(p),
+                    }) if p.rejected_data_points > 0 => Err(format!(
+                        "the collector rejected {} data points ({})",
+                        p.rejected_data_points,
+                        p.error_message.escape_debug()
+                    )),
+                    _ => Ok(()),
+                },
+                Err(e) => Err(describe(&e)),
+            },
             Ok(r) => Err(format!("the collector answered {}", r.status().as_u16())),
             Err(e) => Err(describe(&e)),
         };
@@ -109,13 +169,13 @@ impl Sender {
             Ok(()) => {
                 self.shared.exported.fetch_add(1, Ordering::Relaxed);
                 if last.take().is_some() {
-                    tracing::info!(endpoint = %self.url, "OTLP export works again");
+                    tracing::info!(endpoint = %self.shown, "OTLP export works again");
                 }
             }
             Err(why) => {
                 self.shared.failed.fetch_add(1, Ordering::Relaxed);
                 if last.is_none() {
-                    tracing::warn!(endpoint = %self.url, "OTLP export failed: {why}; retrying every interval");
+                    tracing::warn!(endpoint = %self.shown, "OTLP export failed: {why}; retrying every interval");
                 }
                 *last = Some(why);
             }
@@ -146,14 +206,17 @@ impl OtlpPusher {
     /// sent.
     pub fn start(exporter: Exporter, options: OtlpOptions) -> Result<OtlpPusher> {
         let invalid = |reason: String| Error::InvalidRequest { reason };
+        let shown = shown_url(&options.endpoint);
         let url = Url::parse(&options.endpoint)
-            .map_err(|e| invalid(format!("OTLP endpoint {:?}: {e}", options.endpoint)))?;
+            .map_err(|e| invalid(format!("OTLP endpoint {shown:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(invalid(format!(
-                "OTLP endpoint {:?}: must be an http(s) URL with a host",
-                options.endpoint
+                "OTLP endpoint {shown:?}: must be an http(s) URL with a host"
             )));
         }
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            invalid("the OTLP pusher must be started within a Tokio runtime".into())
+        })?;
         if options.interval.is_zero() || options.timeout.is_zero() {
             return Err(invalid(
                 "OTLP interval and timeout must be above zero".into(),
@@ -183,6 +246,7 @@ impl OtlpPusher {
         let sender = Sender {
             http,
             url,
+            shown,
             headers,
             exporter,
             resource,
@@ -190,7 +254,7 @@ impl OtlpPusher {
         };
         let (stop, mut stopped) = watch::channel(false);
         let interval = options.interval;
-        let task = tokio::spawn(async move {
+        let task = runtime.spawn(async move {
             let mut tick =
                 tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -243,5 +307,42 @@ impl Drop for OtlpPusher {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn urls_are_shown_without_credentials() {
+        assert_eq!(
+            shown_url("https://user:pa55@collector.example:4318/v1/metrics?api-key=s3cret#x"),
+            "https://collector.example:4318/v1/metrics"
+        );
+        assert_eq!(shown_url("nope"), "(not a URL)");
+        let o = OtlpOptions {
+            endpoint: "http://u:p@127.0.0.1:4318/v1/metrics?k=v".into(),
+            headers: vec![("authorization".into(), "Bearer abc".into())],
+            ..OtlpOptions::default()
+        };
+        let shown = format!("{o:?}");
+        assert!(!shown.contains("u:p") && !shown.contains("k=v") && !shown.contains("abc"));
+    }
+
+    #[test]
+    fn env_headers_are_decoded() {
+        assert_eq!(
+            headers_from_env("authorization=Bearer%20a+b/c=, x-tenant = t1 ,").unwrap(),
+            vec![
+                ("authorization".to_string(), "Bearer a+b/c=".to_string()),
+                ("x-tenant".to_string(), "t1".to_string())
+            ]
+        );
+        let e = headers_from_env("a=1,secret-without-equals").unwrap_err();
+        assert_eq!(e.code(), "INVALID_OPTIONS");
+        assert!(!e.to_string().contains("secret-without"));
+        assert!(headers_from_env("=v").is_err());
     }
 }

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use common::{Env, chat};
 use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point};
@@ -29,6 +29,10 @@ use twinkey_client::otlp::{OtlpOptions, OtlpPusher};
 const OK: u8 = 0;
 const FAIL: u8 = 1;
 const SLOW: u8 = 2;
+/// Never answers.
+const HANG: u8 = 3;
+/// 200 with an OTLP partial success that dropped points.
+const PARTIAL: u8 = 4;
 
 /// One export as the collector received it.
 struct Received {
@@ -41,6 +45,8 @@ struct Received {
 struct Inbox {
     exports: Arc<Mutex<Vec<Received>>>,
     mode: Arc<AtomicU8>,
+    /// Exports that reached the handler, answered or not.
+    arrived: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 async fn export(
@@ -48,9 +54,20 @@ async fn export(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, Vec<u8>) {
+    inbox.arrived.fetch_add(1, Ordering::Relaxed);
     match inbox.mode.load(Ordering::Relaxed) {
         FAIL => return (StatusCode::INTERNAL_SERVER_ERROR, Vec::new()),
         SLOW => tokio::time::sleep(Duration::from_secs(5)).await,
+        HANG => std::future::pending::<()>().await,
+        PARTIAL => {
+            let partial = ExportMetricsServiceResponse {
+                partial_success: Some(ExportMetricsPartialSuccess {
+                    rejected_data_points: 3,
+                    error_message: "too many series".into(),
+                }),
+            };
+            return (StatusCode::OK, partial.encode_to_vec());
+        }
         _ => {}
     }
     let Ok(request) = ExportMetricsServiceRequest::decode(body.as_ref()) else {
@@ -235,7 +252,8 @@ async fn exports_reach_the_collector_and_survive_it_being_killed() {
         }
     }
 
-    // Killed: requests go on; the pusher counts failures and never logs the header's value.
+    // Killed: requests go on; the pusher counts failures; its errors and Debug do not show the
+    // header's value.
     collector.kill();
     let failed_before = p.stats().failed;
     send(&env, 5).await;
@@ -258,6 +276,28 @@ async fn exports_reach_the_collector_and_survive_it_being_killed() {
 }
 
 #[tokio::test]
+async fn a_collector_that_never_answers_does_not_hold_requests() {
+    let env = Env::start().await;
+    let inbox = Inbox::default();
+    inbox.mode.store(HANG, Ordering::Relaxed);
+    let collector = Collector::start("127.0.0.1:0".parse().unwrap(), inbox.clone());
+    let mut o = options(collector.url(), 50);
+    o.timeout = Duration::from_secs(3600);
+    let p = pusher(&env, o);
+    until("an export hanging at the collector", || {
+        inbox.arrived.load(Ordering::Relaxed) >= 1
+    })
+    .await;
+    // Were exports on the request path, these would wait for an hour.
+    tokio::time::timeout(Duration::from_secs(60), send(&env, 5))
+        .await
+        .expect("requests complete while an export hangs");
+    assert_eq!(p.stats().exported, 0);
+    drop(p);
+    collector.kill();
+}
+
+#[tokio::test]
 async fn a_slow_or_failing_collector_costs_requests_nothing() {
     let env = Env::start().await;
     let inbox = Inbox::default();
@@ -273,8 +313,16 @@ async fn a_slow_or_failing_collector_costs_requests_nothing() {
         p.stats().last_error.is_some_and(|e| e.contains("500")) && p.stats().failed > failed
     })
     .await;
+    inbox.mode.store(PARTIAL, Ordering::Relaxed);
+    until("a partly rejected export", || {
+        p.stats()
+            .last_error
+            .is_some_and(|e| e.contains("rejected 3 data points (too many series)"))
+    })
+    .await;
     inbox.mode.store(OK, Ordering::Relaxed);
     until("an export with 4 requests", || latest_requests(&inbox) == 4).await;
+    until("the pusher to see it", || p.stats().last_error.is_none()).await;
     drop(p);
     collector.kill();
 }

@@ -117,6 +117,10 @@ fn hot_path(c: &mut Criterion) {
         b.iter(|| one_attempt(&m, &ok))
     });
     g.bench_function(
+        "begin+accept, metered engine/2 threads (per attempt per thread)",
+        |b| b.iter_custom(|iters| parallel(&m, 2, iters, false)),
+    );
+    g.bench_function(
         "request_facts (admission's read of the request body)",
         |b| {
             b.iter(|| {

@@ -103,6 +103,15 @@ pub enum SecretState {
 }
 
 impl SecretState {
+    /// The states OCI defines (not [`SecretState::Unknown`]).
+    pub const KNOWN: [SecretState; 5] = [
+        SecretState::Active,
+        SecretState::Inactive,
+        SecretState::Revoked,
+        SecretState::Expired,
+        SecretState::Deleted,
+    ];
+
     /// Parses OCI's spelling; unknown values are kept.
     pub fn parse(text: &str) -> Self {
         match text {

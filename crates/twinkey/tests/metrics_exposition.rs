@@ -64,7 +64,7 @@ fn an_engine_exposes_usage_secrets_budget_and_events() {
         assert!(text.contains(family), "{family} missing in\n{text}");
     }
     // Two input observations of 7 tokens: cumulative buckets, sum and count.
-    let input = r#"gen_ai_client_token_usage_bucket{le="16.0",gen_ai_operation_name="chat",gen_ai_provider_name="oci.generative_ai",gen_ai_request_model="meta.llama",gen_ai_token_type="input",key="prod \"chat\"",secret="key-one",twinkey_endpoint="chat_completions"} 2"#;
+    let input = r#"gen_ai_client_token_usage_bucket{le="16.0",gen_ai_operation_name="chat",gen_ai_provider_name="oci.generative_ai",gen_ai_request_model="meta.llama",gen_ai_token_type="input",key="prod \"chat\"",secret="key-one",twinkey_endpoint="chat_completions",http_response_status_code="200"} 2"#;
     assert!(text.contains(input), "{text}");
     assert!(line(&text, "gen_ai_client_token_usage_sum{gen_ai_operation_name=\"chat\",gen_ai_provider_name=\"oci.generative_ai\",gen_ai_request_model=\"meta.llama\",gen_ai_token_type=\"output\"").ends_with(" 40.0"));
     assert!(

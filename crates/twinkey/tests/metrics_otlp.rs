@@ -164,10 +164,36 @@ fn an_engine_exports_genai_histograms_secrets_requests_and_budget() {
     let Some(Data::Gauge(state)) = &find(m, "twinkey.secret.state").data else {
         panic!("not a gauge")
     };
-    assert_eq!(state.data_points.len(), 2);
+    // Every known state per secret, 1 for the one it is in.
+    assert_eq!(state.data_points.len(), 10);
+    let of = |secret: &str, st: &str| {
+        let p = state
+            .data_points
+            .iter()
+            .find(|p| {
+                attr(&p.attributes, "twinkey.secret") == Some(secret)
+                    && attr(&p.attributes, "twinkey.state") == Some(st)
+            })
+            .unwrap();
+        int(&p.value)
+    };
+    assert_eq!((of("key-one", "ACTIVE"), of("key-one", "REVOKED")), (1, 0));
+    assert_eq!(of("key-two", "INACTIVE"), 0);
+    let Some(Data::Gauge(health)) = &find(m, "twinkey.secret.health").data else {
+        panic!("not a gauge")
+    };
+    let cooling = health
+        .data_points
+        .iter()
+        .find(|p| {
+            attr(&p.attributes, "twinkey.secret") == Some("key-one")
+                && attr(&p.attributes, "twinkey.health") == Some("cooling_down")
+        })
+        .unwrap();
+    assert_eq!(int(&cooling.value), 1, "key-one was rejected");
     assert_eq!(
-        attr(&state.data_points[0].attributes, "twinkey.state"),
-        Some("ACTIVE")
+        attr(&ok.attributes, "http.response.status_code"),
+        Some("200")
     );
     let Some(Data::Gauge(expiry)) = &find(m, "twinkey.secret.expires_in").data else {
         panic!("not a gauge")

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use twinkey::{ApiKey, BudgetOptions, Engine, EngineOptions};
 use twinkey_client::admin::AdminServer;
-use twinkey_client::otlp::{OtlpOptions, OtlpPusher};
+use twinkey_client::otlp::{OtlpOptions, OtlpPusher, headers_from_env, shown_url};
 use twinkey_client::relay::{Relay, RelayOptions};
 
 use crate::cmd::token::load_ring;
@@ -63,7 +63,8 @@ pub struct Args {
     #[arg(long)]
     no_admin: bool,
     /// Also push the metrics to an OpenTelemetry collector over OTLP/HTTP (protobuf): its
-    /// metrics URL, e.g. http://127.0.0.1:4318/v1/metrics.
+    /// metrics URL, e.g. http://127.0.0.1:4318/v1/metrics. Headers (credentials) come from
+    /// OTEL_EXPORTER_OTLP_METRICS_HEADERS or OTEL_EXPORTER_OTLP_HEADERS (name=value,...).
     #[arg(long, value_name = "URL")]
     otlp_endpoint: Option<String>,
     /// Milliseconds between OTLP exports.
@@ -111,10 +112,17 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         Some(endpoint) => {
             let mut exporter = twinkey::metrics::Exporter::new();
             exporter.add(&engine, None);
+            // Credentials for the collector come from the environment, as for any OTLP
+            // exporter, so they are not on the command line.
+            let headers = std::env::var("OTEL_EXPORTER_OTLP_METRICS_HEADERS")
+                .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_HEADERS"))
+                .map(|h| headers_from_env(&h))
+                .unwrap_or_else(|_| Ok(Vec::new()))?;
             let options = OtlpOptions {
                 endpoint: endpoint.clone(),
                 interval: Duration::from_millis(args.otlp_interval_ms),
                 service_name: "twinkey-relay".into(),
+                headers,
                 ..OtlpOptions::default()
             };
             Some(OtlpPusher::start(exporter, options)?)
@@ -145,7 +153,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         "cors_origins": args.cors_origins,
         "audience": args.audience,
         "admin_url": admin.as_ref().map(AdminServer::url),
-        "otlp_endpoint": args.otlp_endpoint,
+        "otlp_endpoint": args.otlp_endpoint.as_deref().map(shown_url),
     }));
     out.human(format_args!("twinkey relay listening on {}", server.url()));
     out.human(format_args!(
@@ -162,7 +170,8 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     }
     if let Some(e) = &args.otlp_endpoint {
         out.human(format_args!(
-            "  OTLP metrics     {e} every {} ms",
+            "  OTLP metrics     {} every {} ms",
+            shown_url(e),
             args.otlp_interval_ms
         ));
     }

@@ -112,12 +112,21 @@ pub(crate) async fn handle(State(relay): State<Arc<Relay>>, req: Request) -> Res
         Ok(resp) => resp,
         Err(e) => {
             relay.gate.settle_failure(&admission, round_trips);
-            tracing::warn!(
-                subject = %subject,
-                endpoint = admission.endpoint.name(),
-                code = e.code(),
-                "relay: upstream call failed"
-            );
+            if matches!(e, twinkey::Error::TpmBudgetExceeded { .. }) {
+                tracing::info!(
+                    subject = %subject,
+                    endpoint = admission.endpoint.name(),
+                    code = e.code(),
+                    "relay: refused by the tokens-per-minute budget ({e})"
+                );
+            } else {
+                tracing::warn!(
+                    subject = %subject,
+                    endpoint = admission.endpoint.name(),
+                    code = e.code(),
+                    "relay: upstream call failed"
+                );
+            }
             return reply::error(&e, &cors);
         }
     };

@@ -234,6 +234,13 @@ pub enum HealthState {
 }
 
 impl HealthState {
+    /// Every health state.
+    pub const ALL: [HealthState; 3] = [
+        HealthState::Healthy,
+        HealthState::CoolingDown,
+        HealthState::ProbeDue,
+    ];
+
     /// `healthy`, `cooling_down` or `probe_due`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -531,9 +538,15 @@ impl Engine {
         inner.store.count(slot, Outcome::Rejected);
         let opts = &inner.options;
         let cooldown = |n: u32| opts.cooldown_for(n);
-        let transition = inner
-            .store
-            .reject(slot, attempt.epoch, status, now, &cooldown);
+        // A value replaced since the attempt began says nothing about the one now in the slot.
+        let same_value = inner.view.load().key.secret(slot).fingerprint() == attempt.fingerprint();
+        let transition = if same_value {
+            inner
+                .store
+                .reject(slot, attempt.epoch, status, now, &cooldown)
+        } else {
+            None
+        };
         if let Some((until, _)) = transition {
             let s = attempt.view.key.secret(slot);
             let mut e = Event::new(EventKind::SecretRejected, now, &s.name, s.fingerprint());
@@ -886,19 +899,28 @@ impl Engine {
         }
         let _w = self.inner.writer.lock().map_err(|_| poisoned())?;
         let old = self.inner.view.load_full();
+        let changed: Vec<Slot> = Slot::BOTH
+            .into_iter()
+            .filter(|&s| old.key.secret(s).fingerprint() != key.secret(s).fingerprint())
+            .collect();
         for slot in Slot::BOTH {
             let (was, now) = (old.key.secret(slot), key.secret(slot));
-            if was.fingerprint() != now.fingerprint() {
-                self.inner.store.reset(slot);
-                self.inner.alerts.reset(slot);
-                self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
+            if changed.contains(&slot) {
+                continue;
             } else if was.state == SecretState::Active && retiring(&now.state) {
                 self.inner.alerts.retired(slot);
             } else if was.state != SecretState::Active && now.state == SecretState::Active {
                 self.inner.alerts.reset(slot);
             }
         }
+        // The new view first, then the clean record: an attempt holding the old value and the
+        // new epoch is then refused by the fingerprint check in `rejected`.
         self.inner.view.store(self.view_of(key));
+        for slot in changed {
+            self.inner.store.reset(slot);
+            self.inner.alerts.reset(slot);
+            self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
+        }
         Ok(())
     }
 
@@ -911,18 +933,19 @@ impl Engine {
         let mut key = self.inner.view.load().key.clone();
         let (slot, reset, renewed) = f(&mut key, now)?;
         let was_active = self.inner.view.load().key.secret(slot).state == SecretState::Active;
-        if reset {
-            self.inner.store.reset(slot);
-            self.inner.alerts.reset(slot);
-            self.inner.standby_latch[slot.index()].store(false, Ordering::Release);
-        }
         if was_active && retiring(&key.secret(slot).state) {
             self.inner.alerts.retired(slot);
         }
         if renewed {
             self.inner.expiring_latch[slot.index()].store(false, Ordering::Release);
         }
+        // View first, then the clean record (see `replace_key`).
         self.inner.view.store(self.view_of(key));
+        if reset {
+            self.inner.store.reset(slot);
+            self.inner.alerts.reset(slot);
+            self.inner.standby_latch[slot.index()].store(false, Ordering::Release);
+        }
         Ok(())
     }
 

@@ -196,6 +196,7 @@ impl Snapshot {
             |m| {
                 for (key, _, usage, _) in &self.engines {
                     for r in &usage.rows {
+                        let status = r.row.status.to_string();
                         let mut l = labels(&[
                             ("gen_ai_operation_name", operation(r.row.endpoint)),
                             ("gen_ai_provider_name", PROVIDER_NAME),
@@ -203,6 +204,7 @@ impl Snapshot {
                             ("key", key),
                             ("secret", &r.secret),
                             ("twinkey_endpoint", r.row.endpoint.as_str()),
+                            ("http_response_status_code", &status),
                         ]);
                         if let Some(error) = error_type(r.row.status) {
                             l.push((Cow::Borrowed("error_type"), error));
@@ -229,6 +231,7 @@ impl Snapshot {
                             if h.count() == 0 {
                                 continue;
                             }
+                            let status = r.row.status.to_string();
                             let l = labels(&[
                                 ("gen_ai_operation_name", operation(r.row.endpoint)),
                                 ("gen_ai_provider_name", PROVIDER_NAME),
@@ -237,6 +240,7 @@ impl Snapshot {
                                 ("key", key),
                                 ("secret", &r.secret),
                                 ("twinkey_endpoint", r.row.endpoint.as_str()),
+                                ("http_response_status_code", &status),
                             ]);
                             histogram(m, &l, h, &tokens)?;
                         }

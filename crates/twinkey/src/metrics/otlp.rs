@@ -26,6 +26,14 @@ use super::{EngineView, Exporter, PROVIDER_NAME, Reading, Snapshot, error_type, 
 use crate::time::Timestamp;
 use crate::usage::{DURATION_BUCKETS, Histogram, TOKEN_BUCKETS};
 
+/// The protocol messages and their encoding, for callers that post or read exports.
+pub mod proto {
+    pub use opentelemetry_proto::tonic::collector::metrics::v1::{
+        ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+    };
+    pub use prost::Message;
+}
+
 /// The content type of an OTLP/HTTP protobuf export.
 pub const OTLP_CONTENT_TYPE: &str = "application/x-protobuf";
 
@@ -214,7 +222,9 @@ fn genai(engines: &[EngineView], t: Times, out: &mut Vec<Metric>) {
     for (key, _, usage, _) in engines {
         for r in &usage.rows {
             let op = operation(r.row.endpoint);
+            let status = r.row.status.to_string();
             let base = [
+                ("http.response.status_code", status.as_str()),
                 ("gen_ai.operation.name", op),
                 ("gen_ai.provider.name", PROVIDER_NAME),
                 ("gen_ai.request.model", r.row.model.as_str()),
@@ -282,22 +292,33 @@ fn secrets(engines: &[EngineView], t: Times, out: &mut Vec<Metric>) {
         points
     };
     let flag = |b: bool| int(u64::from(b));
+    // Every state as its own point, 1 for the one the secret is in and 0 for the others: a
+    // push export has no staleness marker, so a state left is shown as 0, not as last seen.
+    let mut states = Vec::new();
+    for state in crate::SecretState::KNOWN {
+        states.extend(each(&|s, _| {
+            let name = state.as_str().to_owned();
+            Some((vec![("twinkey.state", name)], flag(s.state == state)))
+        }));
+    }
+    let mut healths = Vec::new();
+    for health in crate::engine::HealthState::ALL {
+        healths.extend(each(&|s, _| {
+            let name = health.as_str().to_owned();
+            Some((vec![("twinkey.health", name)], flag(s.health == health)))
+        }));
+    }
     out.push(gauge(
         "twinkey.secret.state",
-        "The secret's declared state (1 for the state it is in).",
+        "The secret's declared state: 1 for the state it is in, 0 for the others.",
         "1",
-        each(&|s, _| Some((vec![("twinkey.state", s.state.as_str().to_owned())], int(1)))),
+        states,
     ));
     out.push(gauge(
         "twinkey.secret.health",
-        "The secret's observed health (1 for healthy, cooling_down or probe_due).",
+        "The secret's observed health (healthy, cooling_down, probe_due): 1 for the one it is in, 0 for the others.",
         "1",
-        each(&|s, _| {
-            Some((
-                vec![("twinkey.health", s.health.as_str().to_owned())],
-                int(1),
-            ))
-        }),
+        healths,
     ));
     out.push(gauge(
         "twinkey.secret.usable",

@@ -31,17 +31,18 @@ pub const TOKEN_BUCKETS: [u64; 14] = [
 /// Minutes of per-minute token history kept (the status page's hour).
 pub const HISTORY_MINUTES: usize = 60;
 
-/// Distinct rows (secret, model, endpoint, status) one shard keeps; past it, requests naming a
-/// model not seen yet are counted under [`OTHER_MODEL`]. The model comes from the request, so
-/// a caller naming a fresh model on every request must not grow the meter (or the metrics'
-/// label sets) without bound.
-pub const MAX_ROWS_PER_SHARD: usize = 256;
+/// Distinct model names a meter keeps; past it, requests naming a model not seen yet are
+/// counted under [`OTHER_MODEL`]. The model comes from the request, so a caller naming a fresh
+/// model on every request must not grow the meter (or the metrics' label sets) without bound.
+/// The set is shared by the shards, so a model is counted under its name everywhere or
+/// nowhere.
+pub const MAX_MODELS: usize = 256;
 
 /// Longest model name kept as is (bytes); longer names, and names with control characters,
 /// are counted under [`OTHER_MODEL`].
 pub const MAX_MODEL_LEN: usize = 128;
 
-/// The model of rows past [`MAX_ROWS_PER_SHARD`] or with an unacceptable name.
+/// The model of rows past [`MAX_MODELS`] or with an unacceptable name.
 pub const OTHER_MODEL: &str = "(other)";
 
 /// One completed request, as the engine hands it to the meter.
@@ -146,12 +147,16 @@ struct Shard {
 /// The usage meter of one engine.
 pub struct Meter {
     shards: [Mutex<Shard>; SHARDS],
+    /// The model names counted as such (at most [`MAX_MODELS`]); read when a shard meets a
+    /// row for the first time.
+    models: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Default for Meter {
     fn default() -> Self {
         Meter {
             shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
+            models: Mutex::default(),
         }
     }
 }
@@ -202,8 +207,15 @@ impl Meter {
             r.endpoint,
             r.status,
         );
-        if sh.rows.len() >= MAX_ROWS_PER_SHARD && !sh.rows.contains_key(&key) {
-            key.1 = OTHER_MODEL.to_owned();
+        if acceptable && !sh.rows.contains_key(&key) {
+            let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+            if !models.contains(&r.model) {
+                if models.len() < MAX_MODELS {
+                    models.insert(r.model.clone());
+                } else {
+                    key.1 = OTHER_MODEL.to_owned();
+                }
+            }
         }
         let model = key.1.clone();
         let row = sh.rows.entry(key).or_insert_with(|| UsageRow {
@@ -348,7 +360,7 @@ mod tests {
     #[test]
     fn fresh_models_past_the_cap_are_counted_as_other() {
         let m = Meter::new();
-        for i in 0..(MAX_ROWS_PER_SHARD + 50) {
+        for i in 0..(MAX_MODELS + 50) {
             m.record(&rec(
                 Slot::One,
                 &format!("model-{i}"),
@@ -361,7 +373,7 @@ mod tests {
         m.record(&rec(Slot::One, &"x".repeat(MAX_MODEL_LEN + 1), None, 0));
         m.record(&rec(Slot::One, "bad\nname", None, 0));
         let rows = m.rows();
-        assert_eq!(rows.len(), MAX_ROWS_PER_SHARD + 1);
+        assert_eq!(rows.len(), MAX_MODELS + 1);
         let other = rows.iter().find(|r| r.model == OTHER_MODEL).unwrap();
         assert_eq!(other.requests, 52);
         assert_eq!(other.total_tokens, 100);
@@ -370,6 +382,28 @@ mod tests {
             2
         );
         assert_eq!(rows.iter().map(|r| r.requests).sum::<u64>(), 309);
+        // Another thread (another shard) counts the same names the same way.
+        let m = std::sync::Arc::new(m);
+        let m2 = m.clone();
+        std::thread::spawn(move || {
+            m2.record(&rec(Slot::One, "model-1", None, 0));
+            m2.record(&rec(Slot::One, "model-999", None, 0));
+        })
+        .join()
+        .unwrap();
+        let rows = m.rows();
+        assert_eq!(
+            rows.iter().find(|r| r.model == "model-1").unwrap().requests,
+            2
+        );
+        assert_eq!(
+            rows.iter()
+                .find(|r| r.model == OTHER_MODEL)
+                .unwrap()
+                .requests,
+            53
+        );
+        assert!(rows.iter().all(|r| r.model != "model-999"));
     }
 
     #[test]
