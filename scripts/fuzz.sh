@@ -37,24 +37,44 @@ cargo fuzz build --debug-assertions
 
 summary="$TWINKEY_CACHE/fuzz-summary.txt"
 : >"$summary"
-failed=()
-for t in "${targets[@]}"; do
-  step "fuzz $t for ${seconds}s"
-  corpus="$TWINKEY_CACHE/fuzz-corpus/$t" artifacts="$TWINKEY_CACHE/fuzz-artifacts/$t"
+# Targets run $jobs at a time (TWINKEY_FUZZ_JOBS, default 1: long runs want every core each).
+jobs="${TWINKEY_FUZZ_JOBS:-1}"
+
+# run_one TARGET: one run; writes its summary line to $TWINKEY_CACHE/fuzz-TARGET.summary.
+run_one() {
+  local t="$1" ok
+  local corpus="$TWINKEY_CACHE/fuzz-corpus/$t" artifacts="$TWINKEY_CACHE/fuzz-artifacts/$t"
   mkdir -p "$corpus" "$artifacts" "corpus/$t"
-  log="$TWINKEY_CACHE/fuzz-$t.log"
+  local log="$TWINKEY_CACHE/fuzz-$t.log"
   if cargo fuzz run --debug-assertions "$t" "$corpus" "corpus/$t" -- \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
       -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1; then
     ok=ok
   else
-    ok=FAILED; failed+=("$t"); tail -40 "$log"
+    ok=FAILED; tail -40 "$log"
   fi
+  local execs secs cov rate
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   secs=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "$seconds")
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo 0)
   rate=$(( execs / (secs > 0 ? secs : 1) ))
-  printf '%-18s %-6s %12s execs %6ss %8s/s  cov %s\n' "$t" "$ok" "$execs" "$secs" "$rate" "$cov" | tee -a "$summary"
+  printf '%-18s %-6s %12s execs %6ss %8s/s  cov %s\n' "$t" "$ok" "$execs" "$secs" "$rate" "$cov" \
+    | tee "$TWINKEY_CACHE/fuzz-$t.summary"
+}
+
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  step "fuzz $t for ${seconds}s"
+  rm -f "$TWINKEY_CACHE/fuzz-$t.summary"
+  run_one "$t" &
+done
+wait
+
+failed=()
+for t in "${targets[@]}"; do
+  line="$(cat "$TWINKEY_CACHE/fuzz-$t.summary" 2>/dev/null || printf '%-18s FAILED (no summary)' "$t")"
+  echo "$line" >>"$summary"
+  case "$line" in *" FAILED"*) failed+=("$t") ;; esac
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
