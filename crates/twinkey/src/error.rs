@@ -259,6 +259,12 @@ pub enum Error {
         /// The estimate the request was refused on.
         requested: u64,
     },
+    /// A message from another process of the fleet is malformed (see [`crate::fleet`]).
+    #[error("fleet message refused: {reason}")]
+    FleetMessage {
+        /// What is wrong (quotes no field's value).
+        reason: String,
+    },
     /// A server token, a token signing key or a relay admission was refused (SPEC section 7).
     /// The stable code comes from [`TokenErrorKind::code`](crate::token::TokenErrorKind::code).
     #[error("{reason}")]
@@ -303,13 +309,14 @@ impl Error {
             Error::RotationRefused { .. } => "ROTATION_REFUSED",
             Error::RotationState { .. } => "ROTATION_STATE",
             Error::TpmBudgetExceeded { .. } => "TPM_BUDGET_EXCEEDED",
+            Error::FleetMessage { .. } => "INVALID_FLEET_MESSAGE",
             Error::Token { kind, .. } => kind.code(),
         }
     }
 
     /// The family of the code, used by bindings to pick an exception subclass:
     /// `key`, `secret`, `engine`, `stream`, `signing`, `request`, `transport`, `service`,
-    /// `rotation`, `tokens`, `budget`.
+    /// `rotation`, `tokens`, `budget`, `fleet`.
     pub fn family(&self) -> &'static str {
         match self {
             Error::InvalidKey { .. } | Error::InvalidOptions { .. } => "key",
@@ -332,6 +339,7 @@ impl Error {
             Error::RotationRefused { .. } | Error::RotationState { .. } => "rotation",
             Error::Token { .. } => "tokens",
             Error::TpmBudgetExceeded { .. } => "budget",
+            Error::FleetMessage { .. } => "fleet",
         }
     }
 

@@ -30,6 +30,7 @@ pub mod destination;
 pub mod engine;
 pub mod error;
 pub mod files;
+pub mod fleet;
 pub mod json;
 pub mod key;
 #[cfg(feature = "metrics")]

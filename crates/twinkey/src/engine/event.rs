@@ -115,6 +115,9 @@ pub struct Event {
     pub limit: Option<u64>,
     /// How many (`rejection_burst`: rejections within the window).
     pub count: Option<u32>,
+    /// The process of the fleet that saw it, when it was not this one (`secret_rejected`,
+    /// `secret_recovered` adopted from a fleet message; see [`crate::fleet`]).
+    pub origin: Option<String>,
 }
 
 impl Event {
@@ -133,7 +136,15 @@ impl Event {
             used: None,
             limit: None,
             count: None,
+            origin: None,
         }
+    }
+
+    fn seen_by(&self) -> String {
+        self.origin
+            .as_deref()
+            .map(|o| format!(" (seen by {} in the fleet)", o.escape_debug()))
+            .unwrap_or_default()
     }
 
     /// A one-line human description (no secret values).
@@ -149,13 +160,14 @@ impl Event {
                     .unwrap_or_default()
             ),
             EventKind::SecretRejected => format!(
-                "{who} rejected with {}; cooling down until {}",
+                "{who} rejected with {}{}; cooling down until {}",
                 self.status.unwrap_or(0),
+                self.seen_by(),
                 self.cooldown_until
                     .map(|t| t.to_string())
                     .unwrap_or_default()
             ),
-            EventKind::SecretRecovered => format!("{who} recovered"),
+            EventKind::SecretRecovered => format!("{who} recovered{}", self.seen_by()),
             EventKind::ExpiringSoon => format!(
                 "{who} expires at {}",
                 self.expires_at.map(|t| t.to_string()).unwrap_or_default()

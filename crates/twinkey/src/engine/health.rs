@@ -98,6 +98,19 @@ pub trait HealthStore: Send + Sync + fmt::Debug {
     fn count(&self, slot: Slot, outcome: Outcome);
     /// The slot's counters.
     fn counters(&self, slot: Slot) -> Counters;
+    /// Adopts a rejection another process of the fleet saw: the slot cools down until
+    /// `until`, extended and never shortened. Returns `true` if it changed the slot. The
+    /// default adopts nothing.
+    fn adopt_rejection(&self, slot: Slot, info: RejectionInfo, until: Timestamp) -> bool {
+        let _ = (slot, info, until);
+        false
+    }
+    /// Adopts a recovery another process saw at `at`: ends the slot's cooldown unless it was
+    /// rejected after `at`. Returns `true` if it changed the slot. The default adopts nothing.
+    fn adopt_recovery(&self, slot: Slot, at: Timestamp) -> bool {
+        let _ = (slot, at);
+        false
+    }
 }
 
 #[derive(Default)]
@@ -252,6 +265,42 @@ impl HealthStore for MemoryStore {
         c.cooldown_until.store(NONE, Ordering::Release);
         c.probe_until.store(NONE, Ordering::Release);
         c.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn adopt_rejection(&self, slot: Slot, info: RejectionInfo, until: Timestamp) -> bool {
+        let c = &self.cells[slot.index()];
+        let Ok(mut detail) = c.detail.lock() else {
+            return false;
+        };
+        let current = c.cooldown_until.load(Ordering::Acquire);
+        if current != NONE && current >= until.as_millis() {
+            return false;
+        }
+        let consecutive = info.consecutive.max(c.consecutive.load(Ordering::Relaxed));
+        c.consecutive.store(consecutive, Ordering::Relaxed);
+        *detail = RejectionInfo {
+            consecutive,
+            ..info
+        };
+        c.cooldown_until.store(until.as_millis(), Ordering::Release);
+        c.probe_until.store(NONE, Ordering::Release);
+        c.epoch.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    fn adopt_recovery(&self, slot: Slot, at: Timestamp) -> bool {
+        let c = &self.cells[slot.index()];
+        let Ok(detail) = c.detail.lock() else {
+            return false;
+        };
+        if c.cooldown_until.load(Ordering::Acquire) == NONE || detail.at > at {
+            return false;
+        }
+        c.consecutive.store(0, Ordering::Relaxed);
+        c.cooldown_until.store(NONE, Ordering::Release);
+        c.probe_until.store(NONE, Ordering::Release);
+        c.epoch.fetch_add(1, Ordering::AcqRel);
+        true
     }
 
     fn rejection(&self, slot: Slot) -> Option<RejectionInfo> {

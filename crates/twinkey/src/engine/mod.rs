@@ -28,6 +28,7 @@
 
 mod alerts;
 mod event;
+mod fleet;
 mod health;
 mod metering;
 mod options;
