@@ -93,6 +93,15 @@ request = usage["requests"][0]["body"]
 for c in budget["scenarios"] + budget["invalidOptions"]:
     put("usage_readers", b"\x04" + json.dumps(c["options"]).encode() + b"\x00" + request.encode())
 
+# fleet_message: the message vectors, and the messages of the scenarios.
+fleet = load("fleet/cases.json")
+for c in fleet["messages"]:
+    put("fleet_message", c["text"])
+for sc in fleet["scenarios"]:
+    for step in sc["steps"]:
+        if "apply" in step:
+            put("fleet_message", json.dumps(step["apply"]))
+
 for t in sorted(p.name for p in OUT.iterdir() if not ONLY or p.name in ONLY):
     files = list((OUT / t).iterdir())
     print(f"{t}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")
