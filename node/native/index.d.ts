@@ -509,6 +509,8 @@ export interface EngineEvent {
   limit?: number
   /** How many (`rejection_burst`: rejections within the window). */
   count?: number
+  /** The process of the fleet that saw it, when not this one. */
+  origin?: string
   /** A one-line description. */
   message: string
 }

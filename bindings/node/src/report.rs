@@ -37,6 +37,8 @@ pub struct EngineEvent {
     pub limit: Option<f64>,
     /// How many (`rejection_burst`: rejections within the window).
     pub count: Option<u32>,
+    /// The process of the fleet that saw it, when not this one.
+    pub origin: Option<String>,
     /// A one-line description.
     pub message: String,
 }
@@ -57,6 +59,7 @@ impl From<&Event> for EngineEvent {
             used: e.used.map(|n| n as f64),
             limit: e.limit.map(|n| n as f64),
             count: e.count,
+            origin: e.origin.clone(),
             message: e.message(),
         }
     }

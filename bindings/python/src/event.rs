@@ -106,6 +106,12 @@ impl PyEvent {
         self.inner.count
     }
 
+    /// The process of the fleet that saw it, when not this one.
+    #[getter]
+    fn origin(&self) -> Option<String> {
+        self.inner.origin.clone()
+    }
+
     /// When it happened (engine clock).
     #[getter]
     fn at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
@@ -140,6 +146,7 @@ impl PyEvent {
         d.set_item("used", e.used)?;
         d.set_item("limit", e.limit)?;
         d.set_item("count", e.count)?;
+        d.set_item("origin", e.origin.as_deref())?;
         d.set_item("at", e.at.to_rfc3339())?;
         d.set_item("message", e.message())?;
         Ok(d)
