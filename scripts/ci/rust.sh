@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Rust: format, lints, every test of the workspace, and the core built for wasm32.
+# Rust: format, lints, every test of the workspace (redis-server installed with apt when missing,
+# for the fleet tests), and the core built for wasm32.
 set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 cd "$TWINKEY_ROOT"
+
+# The fleet tests start and kill redis-server processes of their own (Debian's package).
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  step "apt-get install -y redis-server"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -618,3 +618,148 @@ fn relay_refuses_a_foreign_upstream_unless_allowed() {
     drop(relay);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two `twinkey relay` processes on one key with `--redis`: when the emulator revokes key-one
+/// and relay A meets the 401, relay B stops using key-one before it sends with it.
+#[tokio::test]
+async fn two_relays_share_a_revocation_through_redis() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server is installed (apt-get install redis-server)");
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < end,
+            "redis-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let redis_url = format!("redis://127.0.0.1:{port}");
+
+    let dir = temp_dir("fleet");
+    let keys = dir.join("keys.json");
+    assert!(
+        twinkey(&["token", "keygen", "--out", path(&keys)])
+            .status
+            .success()
+    );
+    let emu = Service::start(&[
+        "emulate",
+        "--listen",
+        "127.0.0.1:0",
+        "--init",
+        path(&dir.join("emu")),
+    ]);
+    let key_file = emu.get("key_file");
+    let relay = || {
+        Service::start(&[
+            "relay",
+            "--key",
+            &key_file,
+            "--token-key",
+            path(&keys),
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            &emu.get("base_url"),
+            "--no-admin",
+            "--redis",
+            &redis_url,
+        ])
+    };
+    let (a, b) = (relay(), relay());
+    assert!(a.info["fleet_origin"].is_string());
+    let out = twinkey(&["token", "mint", "--token-key", path(&keys), "--model", "*"]);
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let http = reqwest::Client::new();
+    let chat = |base: String| {
+        http.post(format!("{base}/chat/completions"))
+            .bearer_auth(&token)
+            .json(&json!({"model": "openai.gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+    };
+    assert_eq!(
+        chat(a.get("base_url")).await.unwrap().status().as_u16(),
+        200
+    );
+    assert_eq!(
+        chat(b.get("base_url")).await.unwrap().status().as_u16(),
+        200
+    );
+    // Let both relays' subscriptions settle (a missed message is also re-read from Redis).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let admin = emu.get("admin_url");
+    let key_id = emu.info["keys"][0]["id"].as_str().unwrap().to_string();
+    let r = http
+        .post(format!("{admin}/keys/{key_id}/setstate"))
+        .json(&json!({"keyName": "key-one", "state": "REVOKED"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let counts = || async {
+        let v: Value = http
+            .get(format!("{admin}/counts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v
+    };
+    // Rejected round trips with key-one, as the emulator counted them.
+    let rejected_one = |v: &Value| -> u64 {
+        v["secrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|row| row["keyId"] == key_id.as_str() && row["secret"] == "key-one")
+            .map(|row| row["rejected"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    // A meets the revocation (one rejected round trip, replayed on key-two).
+    assert_eq!(
+        chat(a.get("base_url")).await.unwrap().status().as_u16(),
+        200
+    );
+    let after_a = rejected_one(&counts().await);
+    // B hears of it and sends with key-two only.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for _ in 0..5 {
+        assert_eq!(
+            chat(b.get("base_url")).await.unwrap().status().as_u16(),
+            200
+        );
+    }
+    let after_b = rejected_one(&counts().await);
+    assert_eq!(
+        after_b,
+        after_a,
+        "B sent with the revoked secret: {}",
+        counts().await
+    );
+    assert!(after_a >= 1, "{}", counts().await);
+    drop((a, b, emu));
+    let _ = redis.kill();
+    let _ = redis.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

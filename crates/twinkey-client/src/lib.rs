@@ -43,6 +43,8 @@
 #[cfg(feature = "relay")]
 pub mod admin;
 pub mod control;
+#[cfg(feature = "fleet")]
+pub mod fleet;
 mod inference;
 mod metered;
 #[cfg(feature = "relay")]

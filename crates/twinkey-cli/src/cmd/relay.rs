@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use twinkey::{ApiKey, BudgetOptions, Engine, EngineOptions};
 use twinkey_client::admin::AdminServer;
+use twinkey_client::fleet::{FleetOptions, RedisFleet};
 use twinkey_client::otlp::{OtlpOptions, OtlpPusher, headers_from_env, shown_url};
 use twinkey_client::relay::{Relay, RelayOptions};
 
@@ -67,6 +68,11 @@ pub struct Args {
     /// OTEL_EXPORTER_OTLP_METRICS_HEADERS or OTEL_EXPORTER_OTLP_HEADERS (name=value,...).
     #[arg(long, value_name = "URL")]
     otlp_endpoint: Option<String>,
+    /// Share the secrets' health with the other processes on this key through Redis
+    /// (redis://[user:password@]host:port): a rejection one of them sees cools the secret
+    /// down in all. Off the request path; with Redis away the relay serves from local state.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     /// Milliseconds between OTLP exports.
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     otlp_interval_ms: u64,
@@ -129,6 +135,16 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         }
         None => None,
     };
+    let fleet = match &args.redis {
+        Some(url) => Some(RedisFleet::start(
+            engine.clone(),
+            FleetOptions {
+                url: url.clone(),
+                ..FleetOptions::default()
+            },
+        )?),
+        None => None,
+    };
     let ring = load_ring(&args.token_key)?;
     let kids: Vec<String> = ring.kids().map(str::to_owned).collect();
     let mut options = RelayOptions::new(args.upstream.clone())
@@ -154,6 +170,7 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
         "audience": args.audience,
         "admin_url": admin.as_ref().map(AdminServer::url),
         "otlp_endpoint": args.otlp_endpoint.as_deref().map(shown_url),
+        "fleet_origin": fleet.as_ref().map(RedisFleet::origin),
     }));
     out.human(format_args!("twinkey relay listening on {}", server.url()));
     out.human(format_args!(
@@ -196,5 +213,6 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     if let Some(p) = otlp {
         p.shutdown().await;
     }
+    drop(fleet);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,75 @@
+//! How long a rejection seen by process A takes to reach process B through Redis: A's engine
+//! completes an attempt with a 401; the time until B's engine has moved off that secret (B
+//! looks at its own state between yields, as a request would find it). Fresh engines and a fresh key
+//! id per trial. Needs a redis-server at `$TWINKEY_REDIS_URL` (default redis://127.0.0.1:6390).
+//! Prints one JSON line with p50/p99 in µs.
+//!
+//! `cargo run --release -p twinkey-client --features fleet --example fleet_latency -- [N]`
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use twinkey::{ApiKey, Engine, EngineOptions, ResponseFacts, Secret};
+use twinkey_client::fleet::{FleetOptions, RedisFleet};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn engine(run: u128, trial: usize) -> Engine {
+    let mut key = ApiKey::new(
+        Secret::new("key-one", "sk-fleet-latency-one-aaaaaaaa", None).unwrap(),
+        Secret::new("key-two", "sk-fleet-latency-two-bbbbbbbb", None).unwrap(),
+    )
+    .unwrap();
+    // A key id of its own per run and trial: no state left in Redis by an earlier one.
+    key.id = Some(format!("ocid1.generativeaiapikey.oc1..latency{run}x{trial}"));
+    Engine::new(key, EngineOptions::default()).unwrap()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    let url =
+        std::env::var("TWINKEY_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6390".into());
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let mut micros = Vec::with_capacity(n);
+    for trial in 0..n {
+        let (a, b) = (engine(run, trial), engine(run, trial));
+        let options = |o: &str| FleetOptions {
+            url: url.clone(),
+            origin: Some(o.into()),
+            ..FleetOptions::default()
+        };
+        let fa = RedisFleet::start(a.clone(), options("a")).unwrap();
+        let fb = RedisFleet::start(b.clone(), options("b")).unwrap();
+        while !(fa.stats().connected && fb.stats().connected) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await; // subscriptions settle
+        let attempt = a.begin().unwrap();
+        let t = Instant::now();
+        let _ = a.complete(&attempt, &ResponseFacts::status(401));
+        while b.current() != "key-two" {
+            assert!(t.elapsed() < Duration::from_secs(5), "B never heard of it");
+            // Not a timer (tokio's has a 1 ms tick): yield and look again.
+            tokio::task::yield_now().await;
+        }
+        micros.push(t.elapsed().as_secs_f64() * 1e6);
+        drop((fa, fb));
+    }
+    micros.sort_by(f64::total_cmp);
+    println!(
+        "{{\"trials\":{n},\"p50_us\":{:.0},\"p99_us\":{:.0},\"max_us\":{:.0}}}",
+        percentile(&micros, 0.5),
+        percentile(&micros, 0.99),
+        micros[micros.len() - 1]
+    );
+}

@@ -1,0 +1,471 @@
+//! Fleets: the engines of several processes on one key share what they learn about its
+//! secrets through Redis (or Valkey), so that a secret rejected in one process cools down in
+//! all of them before they send with it.
+//!
+//! Off the request path: the engine decides from local state only; a task of its own mirrors
+//! the engine's rejections and recoveries to Redis and applies the others' (what a message
+//! means is decided by the core, [`twinkey::Engine::apply_fleet`]). When Redis is down or
+//! slow the engine goes on with what it knows, the task logs one warning, keeps what it could
+//! not send, and sends it and re-reads the others' state when Redis is back.
+//!
+//! In Redis, under the prefix (default `twinkey`):
+//! - `<prefix>:<key OCID>:fleet` — the pub/sub channel; every message is a
+//!   [`twinkey::fleet::FleetMessage`] in JSON;
+//! - `<prefix>:<key OCID>:<fingerprint>:rejected` — the latest rejection of that value, the
+//!   message itself, expiring when its cooldown ends (extended by a later one, never
+//!   shortened; deleted by a recovery). Read at every (re)connection and every
+//!   `resync_interval`, so a message missed on the channel is not lost.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::AsyncCommands;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use twinkey::fleet::{FleetEvent, FleetMessage, FleetOutcome};
+use twinkey::{Engine, Error, Event, Result, SubscriptionId};
+
+/// Extends a rejection's key, never shortens it, with the server's clock; then publishes.
+/// KEYS[1] the state key; ARGV[1] the message; ARGV[2] its cooldown end (ms since the epoch,
+/// sender's clock); ARGV[3] the sender's now (ms); ARGV[4] the channel.
+const EXTEND: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2]) - tonumber(ARGV[3])
+if ttl <= 0 then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left < ttl then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+end
+redis.call('PUBLISH', ARGV[4], ARGV[1])
+return 1
+";
+
+/// How a process joins a fleet.
+#[derive(Clone)]
+pub struct FleetOptions {
+    /// `redis://[user:password@]host:port[/db]` (Valkey alike).
+    pub url: String,
+    /// Prefix of every Redis key and channel.
+    pub prefix: String,
+    /// This process's name in the fleet (default: host, process id and a random suffix).
+    pub origin: Option<String>,
+    /// Limit on each Redis operation; past it the task goes on without (default 50 ms).
+    pub op_timeout: Duration,
+    /// How often the shared state is re-read (a backstop for missed messages; default 1 s).
+    pub resync_interval: Duration,
+}
+
+impl Default for FleetOptions {
+    fn default() -> Self {
+        FleetOptions {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "twinkey".into(),
+            origin: None,
+            op_timeout: Duration::from_millis(50),
+            resync_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl std::fmt::Debug for FleetOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetOptions")
+            .field("url", &shown(&self.url))
+            .field("prefix", &self.prefix)
+            .field("origin", &self.origin)
+            .field("op_timeout", &self.op_timeout)
+            .field("resync_interval", &self.resync_interval)
+            .finish()
+    }
+}
+
+/// `url` without its password (for logs and errors).
+fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Err(_) => "(not a URL)".into(),
+    }
+}
+
+/// What the fleet link has done so far.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FleetStats {
+    /// Messages this process sent.
+    pub sent: u64,
+    /// Messages from others the engine applied.
+    pub applied: u64,
+    /// Messages from others the engine left (its own, stale, another key...).
+    pub ignored: u64,
+    /// Messages that were not fleet messages (logged, dropped).
+    pub invalid: u64,
+    /// Redis operations that failed or timed out.
+    pub errors: u64,
+    /// Whether the latest Redis operation worked.
+    pub connected: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    sent: AtomicU64,
+    applied: AtomicU64,
+    ignored: AtomicU64,
+    invalid: AtomicU64,
+    errors: AtomicU64,
+    connected: std::sync::atomic::AtomicBool,
+    warned: std::sync::atomic::AtomicBool,
+}
+
+/// A process's link to its fleet; [`RedisFleet::stop`] (or dropping it) leaves the fleet.
+pub struct RedisFleet {
+    engine: Engine,
+    subscription: SubscriptionId,
+    origin: String,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for RedisFleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisFleet")
+            .field("origin", &self.origin)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_origin() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    let mut r = [0u8; 3];
+    let _ = getrandom::fill(&mut r);
+    let suffix: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{host}-{}-{suffix}", std::process::id())
+}
+
+struct Link {
+    engine: Engine,
+    client: redis::Client,
+    options: FleetOptions,
+    origin: String,
+    channel: String,
+    key_id: String,
+    shared: Arc<Shared>,
+}
+
+impl Link {
+    fn state_key(&self, fingerprint: &str) -> String {
+        format!(
+            "{}:{}:{fingerprint}:rejected",
+            self.options.prefix, self.key_id
+        )
+    }
+
+    fn failed(&self, what: &str, why: &dyn std::fmt::Display) {
+        self.shared.errors.fetch_add(1, Ordering::Relaxed);
+        self.shared.connected.store(false, Ordering::Relaxed);
+        if !self.shared.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                redis = %shown(&self.options.url),
+                "fleet: {what} failed ({why}); serving from local state until Redis answers"
+            );
+        }
+    }
+
+    fn worked(&self) {
+        self.shared.connected.store(true, Ordering::Relaxed);
+        if self.shared.warned.swap(false, Ordering::Relaxed) {
+            tracing::info!(redis = %shown(&self.options.url), "fleet: Redis answers again");
+        }
+    }
+
+    async fn timed<T>(
+        &self,
+        what: &str,
+        f: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.options.op_timeout, f).await {
+            Ok(Ok(v)) => {
+                self.worked();
+                Some(v)
+            }
+            Ok(Err(e)) => {
+                self.failed(what, &e);
+                None
+            }
+            Err(_) => {
+                self.failed(what, &"timed out");
+                None
+            }
+        }
+    }
+
+    fn receive(&self, payload: &[u8]) {
+        match FleetMessage::from_json(payload) {
+            Ok(m) => match self.engine.apply_fleet(&m, &self.origin) {
+                FleetOutcome::Applied => {
+                    self.shared.applied.fetch_add(1, Ordering::Relaxed);
+                }
+                FleetOutcome::Ignored(_) => {
+                    self.shared.ignored.fetch_add(1, Ordering::Relaxed);
+                }
+            },
+            Err(e) => {
+                self.shared.invalid.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(code = e.code(), "fleet: dropped a message: {e}");
+            }
+        }
+    }
+
+    /// Sends one message; `false` if Redis did not take it.
+    async fn send(&self, conn: &mut redis::aio::ConnectionManager, m: &FleetMessage) -> bool {
+        let text = m.to_json();
+        let key = self.state_key(&m.fingerprint);
+        let done = match &m.event {
+            FleetEvent::Rejected { until, .. } => {
+                let now = twinkey::Clock::now(&twinkey::SystemClock).as_millis();
+                let script = redis::Script::new(EXTEND);
+                let mut inv = script.key(&key);
+                inv.arg(&text)
+                    .arg(until.as_millis())
+                    .arg(now)
+                    .arg(&self.channel);
+                self.timed("sending a rejection", inv.invoke_async::<i64>(conn))
+                    .await
+                    .is_some()
+            }
+            FleetEvent::Recovered => {
+                let mut pipe = redis::pipe();
+                pipe.del(&key)
+                    .ignore()
+                    .publish(&self.channel, &text)
+                    .ignore();
+                self.timed("sending a recovery", pipe.query_async::<()>(conn))
+                    .await
+                    .is_some()
+            }
+        };
+        if done {
+            self.shared.sent.fetch_add(1, Ordering::Relaxed);
+        }
+        done
+    }
+
+    /// Re-reads the shared state of both secrets' current values.
+    async fn resync(&self, conn: &mut redis::aio::ConnectionManager) {
+        let key = self.engine.key();
+        for s in key.secrets() {
+            let k = self.state_key(s.fingerprint());
+            if let Some(v) = self
+                .timed(
+                    "reading the shared state",
+                    conn.get::<_, Option<Vec<u8>>>(&k),
+                )
+                .await
+                .flatten()
+            {
+                self.receive(&v);
+            }
+        }
+    }
+
+    /// Mirrors local events and re-reads the shared state, until stopped.
+    async fn outbound(
+        self: Arc<Self>,
+        mut events: mpsc::Receiver<Event>,
+        mut stop: watch::Receiver<bool>,
+    ) {
+        let mut conn: Option<redis::aio::ConnectionManager> = None;
+        let mut pending: Vec<FleetMessage> = Vec::new();
+        let mut tick = tokio::time::interval(self.options.resync_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                e = events.recv() => {
+                    let Some(e) = e else { return };
+                    if let Some(m) = self.engine.fleet_message(&e, &self.origin) {
+                        // A newer message about the same value replaces one not sent yet.
+                        pending.retain(|p| p.fingerprint != m.fingerprint);
+                        pending.push(m);
+                    }
+                }
+                _ = tick.tick() => {
+                    if let Some(c) = conn.as_mut() {
+                        self.resync(c).await;
+                    }
+                }
+            }
+            if conn.is_none() {
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.options.op_timeout))
+                    .set_response_timeout(Some(self.options.op_timeout))
+                    .set_number_of_retries(0);
+                conn = self
+                    .timed(
+                        "connecting",
+                        self.client.get_connection_manager_with_config(config),
+                    )
+                    .await;
+                if let Some(c) = conn.as_mut() {
+                    self.resync(c).await;
+                }
+            }
+            if let Some(c) = conn.as_mut() {
+                let now = twinkey::Clock::now(&twinkey::SystemClock);
+                let mut still = Vec::new();
+                for m in pending.drain(..) {
+                    let live = match &m.event {
+                        FleetEvent::Rejected { until, .. } => *until > now,
+                        FleetEvent::Recovered => true,
+                    };
+                    if live && !self.send(c, &m).await {
+                        still.push(m);
+                    }
+                }
+                pending = still;
+            }
+        }
+    }
+
+    /// Listens on the channel, reconnecting with a back-off, until stopped.
+    async fn inbound(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let subscribed = async {
+                let mut pubsub = self.client.get_async_pubsub().await?;
+                pubsub.subscribe(&self.channel).await?;
+                Ok::<_, redis::RedisError>(pubsub)
+            };
+            match tokio::time::timeout(
+                self.options.op_timeout.max(Duration::from_millis(200)),
+                subscribed,
+            )
+            .await
+            {
+                Ok(Ok(pubsub)) => {
+                    self.worked();
+                    backoff = Duration::from_millis(50);
+                    let mut messages = pubsub.into_on_message();
+                    loop {
+                        tokio::select! {
+                            _ = stop.changed() => return,
+                            m = messages.next() => match m {
+                                Some(m) => self.receive(m.get_payload_bytes()),
+                                None => break, // connection lost
+                            }
+                        }
+                    }
+                }
+                Ok(Err(e)) => self.failed("subscribing", &e),
+                Err(_) => self.failed("subscribing", &"timed out"),
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(2));
+        }
+    }
+}
+
+impl RedisFleet {
+    /// Joins `engine` to the fleet of its key at `options.url` (call within a Tokio runtime).
+    /// Returns at once: connecting happens in the background, and until it does (or whenever
+    /// Redis is away) the engine runs on local state. `INVALID_OPTIONS` for a URL that is not
+    /// a `redis://` URL, a key without an OCID, or no runtime.
+    pub fn start(engine: Engine, options: FleetOptions) -> Result<RedisFleet> {
+        let invalid = |reason: String| Error::InvalidOptions { reason };
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| invalid("a fleet must be started within a Tokio runtime".into()))?;
+        if !(options.url.starts_with("redis://") || options.url.starts_with("valkey://")) {
+            return Err(invalid(format!(
+                "fleet URL {}: must be a redis:// URL",
+                shown(&options.url)
+            )));
+        }
+        let client = redis::Client::open(options.url.as_str())
+            .map_err(|e| invalid(format!("fleet URL {}: {e}", shown(&options.url))))?;
+        let key_id = engine
+            .key()
+            .id
+            .ok_or_else(|| invalid("a fleet needs a key with an OCID (its id)".into()))?;
+        let origin = options.origin.clone().unwrap_or_else(default_origin);
+        let shared = Arc::new(Shared::default());
+        let link = Arc::new(Link {
+            engine: engine.clone(),
+            client,
+            channel: format!("{}:{key_id}:fleet", options.prefix),
+            key_id,
+            options,
+            origin: origin.clone(),
+            shared: shared.clone(),
+        });
+        let (tx, rx) = mpsc::channel::<Event>(1024);
+        // The subscriber only queues (never blocks the request that raised the event).
+        let subscription = engine.subscribe(move |e| {
+            if matches!(
+                e.kind,
+                twinkey::EventKind::SecretRejected | twinkey::EventKind::SecretRecovered
+            ) && e.origin.is_none()
+            {
+                let _ = tx.try_send(e.clone());
+            }
+        });
+        let (stop, stopped) = watch::channel(false);
+        let tasks = vec![
+            runtime.spawn(link.clone().outbound(rx, stopped.clone())),
+            runtime.spawn(link.inbound(stopped)),
+        ];
+        Ok(RedisFleet {
+            engine,
+            subscription,
+            origin,
+            shared,
+            stop,
+            tasks,
+        })
+    }
+
+    /// This process's name in the fleet.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// What the link has done so far.
+    pub fn stats(&self) -> FleetStats {
+        let s = &self.shared;
+        FleetStats {
+            sent: s.sent.load(Ordering::Relaxed),
+            applied: s.applied.load(Ordering::Relaxed),
+            ignored: s.ignored.load(Ordering::Relaxed),
+            invalid: s.invalid.load(Ordering::Relaxed),
+            errors: s.errors.load(Ordering::Relaxed),
+            connected: s.connected.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Leaves the fleet (what was not sent yet is dropped).
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for RedisFleet {
+    fn drop(&mut self) {
+        self.engine.unsubscribe(self.subscription);
+        let _ = self.stop.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
