@@ -628,7 +628,15 @@ async fn two_relays_share_a_revocation_through_redis() {
         .local_addr()
         .unwrap()
         .port();
-    let mut redis = Command::new("redis-server")
+    /// Killed on drop, also when an assertion fails.
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let redis = Command::new("redis-server")
         .args([
             "--port",
             &port.to_string(),
@@ -643,6 +651,7 @@ async fn two_relays_share_a_revocation_through_redis() {
         .stderr(Stdio::null())
         .spawn()
         .expect("redis-server is installed (apt-get install redis-server)");
+    let _redis = Killed(redis);
     let end = std::time::Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -759,7 +768,5 @@ async fn two_relays_share_a_revocation_through_redis() {
     );
     assert!(after_a >= 1, "{}", counts().await);
     drop((a, b, emu));
-    let _ = redis.kill();
-    let _ = redis.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }

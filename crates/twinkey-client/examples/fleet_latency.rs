@@ -24,7 +24,9 @@ fn engine(run: u128, trial: usize) -> Engine {
     )
     .unwrap();
     // A key id of its own per run and trial: no state left in Redis by an earlier one.
-    key.id = Some(format!("ocid1.generativeaiapikey.oc1..latency{run}x{trial}"));
+    key.id = Some(format!(
+        "ocid1.generativeaiapikey.oc1..latency{run}x{trial}"
+    ));
     Engine::new(key, EngineOptions::default()).unwrap()
 }
 
