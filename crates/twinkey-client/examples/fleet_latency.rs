@@ -1,8 +1,9 @@
 //! How long a rejection seen by process A takes to reach process B through Redis: A's engine
-//! completes an attempt with a 401; the time until B's engine has moved off that secret (B
-//! looks at its own state between yields, as a request would find it). Fresh engines and a fresh key
+//! completes an attempt with a 401; the time until B's engine has moved off that secret (its
+//! `failed_over` event). Fresh engines and a fresh key
 //! id per trial. Needs a redis-server at `$TWINKEY_REDIS_URL` (default redis://127.0.0.1:6390).
-//! Prints one JSON line with p50/p99 in µs.
+//! Then the attempt path (begin + accept, 2 M times) on an engine with and without a fleet
+//! link attached, alternating rounds, as ns per attempt. Prints one JSON line.
 //!
 //! `cargo run --release -p twinkey-client --features fleet --example fleet_latency -- [N]`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -56,22 +57,61 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_millis(20)).await; // subscriptions settle
+        // B's own fail-over event marks the moment it moved (no polling to steal a core).
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        b.subscribe(move |e| {
+            if e.kind == twinkey::EventKind::FailedOver {
+                let _ = tx.send(Instant::now());
+            }
+        });
         let attempt = a.begin().unwrap();
         let t = Instant::now();
         let _ = a.complete(&attempt, &ResponseFacts::status(401));
-        while b.current() != "key-two" {
-            assert!(t.elapsed() < Duration::from_secs(5), "B never heard of it");
-            // Not a timer (tokio's has a 1 ms tick): yield and look again.
-            tokio::task::yield_now().await;
-        }
-        micros.push(t.elapsed().as_secs_f64() * 1e6);
+        let switched = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("B never heard of it")
+            .unwrap();
+        assert_eq!(b.current(), "key-two");
+        micros.push(switched.duration_since(t).as_secs_f64() * 1e6);
         drop((fa, fb));
     }
     micros.sort_by(f64::total_cmp);
+
+    // The attempt path with and without a link: the engine never calls Redis, so this shows
+    // what attaching costs (nothing is expected beyond noise).
+    let plain = engine(run, n + 1);
+    let linked = engine(run, n + 2);
+    let _link = RedisFleet::start(
+        linked.clone(),
+        FleetOptions {
+            url: url.clone(),
+            ..FleetOptions::default()
+        },
+    )
+    .unwrap();
+    let ok = ResponseFacts::status(200);
+    let time = |e: &Engine| {
+        let t = Instant::now();
+        for _ in 0..200_000 {
+            let a = e.begin().unwrap();
+            std::hint::black_box(a.secret_value());
+            let _ = e.complete(&a, &ok);
+        }
+        t.elapsed().as_secs_f64() * 1e9 / 200_000.0
+    };
+    let (mut without, mut with) = (Vec::new(), Vec::new());
+    for _ in 0..10 {
+        without.push(time(&plain));
+        with.push(time(&linked));
+    }
+    without.sort_by(f64::total_cmp);
+    with.sort_by(f64::total_cmp);
+    let (w0, w1) = (percentile(&without, 0.5), percentile(&with, 0.5));
     println!(
-        "{{\"trials\":{n},\"p50_us\":{:.0},\"p99_us\":{:.0},\"max_us\":{:.0}}}",
+        "{{\"trials\":{n},\"p50_us\":{:.0},\"p99_us\":{:.0},\"max_us\":{:.0},\"attempt_ns_without\":{w0:.1},\"attempt_ns_with\":{w1:.1},\"ratio\":{:.3}}}",
         percentile(&micros, 0.5),
         percentile(&micros, 0.99),
-        micros[micros.len() - 1]
+        micros[micros.len() - 1],
+        w1 / w0
     );
 }
