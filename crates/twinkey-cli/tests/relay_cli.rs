@@ -73,6 +73,24 @@ impl Drop for Service {
     }
 }
 
+/// A token key ring at `dir/keys.json` and an emulator initialised in `dir/emu`.
+fn token_keys_and_emulator(dir: &Path) -> (PathBuf, Service) {
+    let keys = dir.join("keys.json");
+    assert!(
+        twinkey(&["token", "keygen", "--out", path(&keys)])
+            .status
+            .success()
+    );
+    let emu = Service::start(&[
+        "emulate",
+        "--listen",
+        "127.0.0.1:0",
+        "--init",
+        path(&dir.join("emu")),
+    ]);
+    (keys, emu)
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -194,20 +212,7 @@ fn keygen_rotate_mint_and_verify() {
 #[tokio::test]
 async fn relay_in_front_of_the_emulator() {
     let dir = temp_dir("relay");
-    let keys = dir.join("keys.json");
-    assert!(
-        twinkey(&["token", "keygen", "--out", path(&keys)])
-            .status
-            .success()
-    );
-    let emu_dir = dir.join("emu");
-    let emu = Service::start(&[
-        "emulate",
-        "--listen",
-        "127.0.0.1:0",
-        "--init",
-        path(&emu_dir),
-    ]);
+    let (keys, emu) = token_keys_and_emulator(&dir);
     let key_file = emu.get("key_file");
     let collector = OtlpCollector::start();
     let relay = Service::start(&[
@@ -439,19 +444,7 @@ fn post(addr: &str, path: &str, token: &str, body: &Value) -> String {
 fn relay_limit_flags_and_a_draining_sigterm() {
     use std::io::{Read, Write};
     let dir = temp_dir("limits");
-    let keys = dir.join("keys.json");
-    assert!(
-        twinkey(&["token", "keygen", "--out", path(&keys)])
-            .status
-            .success()
-    );
-    let emu = Service::start(&[
-        "emulate",
-        "--listen",
-        "127.0.0.1:0",
-        "--init",
-        path(&dir.join("emu")),
-    ]);
+    let (keys, emu) = token_keys_and_emulator(&dir);
     let mut relay = Service::start(&[
         "relay",
         "--key",
@@ -663,19 +656,7 @@ async fn two_relays_share_a_revocation_through_redis() {
     let redis_url = format!("redis://127.0.0.1:{port}");
 
     let dir = temp_dir("fleet");
-    let keys = dir.join("keys.json");
-    assert!(
-        twinkey(&["token", "keygen", "--out", path(&keys)])
-            .status
-            .success()
-    );
-    let emu = Service::start(&[
-        "emulate",
-        "--listen",
-        "127.0.0.1:0",
-        "--init",
-        path(&dir.join("emu")),
-    ]);
+    let (keys, emu) = token_keys_and_emulator(&dir);
     let key_file = emu.get("key_file");
     let relay = || {
         Service::start(&[

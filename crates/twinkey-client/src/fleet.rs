@@ -27,6 +27,8 @@ use tokio::task::JoinHandle;
 use twinkey::fleet::{FleetEvent, FleetMessage, FleetOutcome};
 use twinkey::{Engine, Error, Event, Result, SubscriptionId};
 
+use crate::transport::shown_url;
+
 /// Extends a rejection's key, never shortens it, with the server's clock; then publishes.
 /// KEYS[1] the state key; ARGV[1] the message; ARGV[2] its cooldown end (ms since the epoch,
 /// sender's clock); ARGV[3] the sender's now (ms); ARGV[4] the channel.
@@ -73,23 +75,12 @@ impl Default for FleetOptions {
 impl std::fmt::Debug for FleetOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FleetOptions")
-            .field("url", &shown(&self.url))
+            .field("url", &shown_url(&self.url))
             .field("prefix", &self.prefix)
             .field("origin", &self.origin)
             .field("op_timeout", &self.op_timeout)
             .field("resync_interval", &self.resync_interval)
             .finish()
-    }
-}
-
-/// `url` without its password (for logs and errors).
-fn shown(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        Err(_) => "(not a URL)".into(),
     }
 }
 
@@ -175,7 +166,7 @@ impl Link {
         self.shared.connected.store(false, Ordering::Relaxed);
         if !self.shared.warned.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                redis = %shown(&self.options.url),
+                redis = %shown_url(&self.options.url),
                 "fleet: {what} failed ({why}); serving from local state until Redis answers"
             );
         }
@@ -184,7 +175,7 @@ impl Link {
     fn worked(&self) {
         self.shared.connected.store(true, Ordering::Relaxed);
         if self.shared.warned.swap(false, Ordering::Relaxed) {
-            tracing::info!(redis = %shown(&self.options.url), "fleet: Redis answers again");
+            tracing::info!(redis = %shown_url(&self.options.url), "fleet: Redis answers again");
         }
     }
 
@@ -390,11 +381,11 @@ impl RedisFleet {
         if !(options.url.starts_with("redis://") || options.url.starts_with("valkey://")) {
             return Err(invalid(format!(
                 "fleet URL {}: must be a redis:// URL",
-                shown(&options.url)
+                shown_url(&options.url)
             )));
         }
         let client = redis::Client::open(options.url.as_str())
-            .map_err(|e| invalid(format!("fleet URL {}: {e}", shown(&options.url))))?;
+            .map_err(|e| invalid(format!("fleet URL {}: {e}", shown_url(&options.url))))?;
         let key_id = engine
             .key()
             .id

@@ -17,6 +17,7 @@ use twinkey::metrics::otlp::{OTLP_CONTENT_TYPE, OtlpResource};
 use twinkey::{Error, Result};
 
 use crate::transport::describe;
+pub use crate::transport::shown_url;
 
 /// Where and how often to export.
 #[derive(Clone)]
@@ -56,21 +57,6 @@ impl std::fmt::Debug for OtlpOptions {
             .field("service_name", &self.service_name)
             .field("headers", &names)
             .finish()
-    }
-}
-
-/// `endpoint` as logs and errors show it: without user info and query (either may hold a
-/// collector's credentials).
-pub fn shown_url(endpoint: &str) -> String {
-    match Url::parse(endpoint) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string()
-        }
-        Err(_) => "(not a URL)".to_string(),
     }
 }
 

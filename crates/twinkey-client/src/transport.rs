@@ -54,3 +54,18 @@ pub(crate) async fn drain(mut resp: reqwest::Response, limit: usize) {
         }
     }
 }
+
+/// A URL as logs and errors show it: without user info and query (either may hold
+/// credentials: a collector's token, a Redis password).
+pub fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(not a URL)".to_string(),
+    }
+}

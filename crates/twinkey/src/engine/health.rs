@@ -132,6 +132,22 @@ struct CounterShard([[AtomicU64; 4]; 2]);
 const NONE: i64 = i64::MIN;
 
 impl SlotCell {
+    /// Healthy again: no cooldown, no probe, a new epoch (under the detail lock).
+    fn clear(&self) {
+        self.consecutive.store(0, Ordering::Relaxed);
+        self.cooldown_until.store(NONE, Ordering::Release);
+        self.probe_until.store(NONE, Ordering::Release);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Cooling down until `until`, no probe, a new epoch (under the detail lock).
+    fn cool_until(&self, until: Timestamp) {
+        self.cooldown_until
+            .store(until.as_millis(), Ordering::Release);
+        self.probe_until.store(NONE, Ordering::Release);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn new() -> Self {
         let c = SlotCell::default();
         c.cooldown_until.store(NONE, Ordering::Relaxed);
@@ -235,9 +251,7 @@ impl HealthStore for MemoryStore {
             at: now,
             consecutive: n.saturating_add(1),
         };
-        c.cooldown_until.store(until.as_millis(), Ordering::Release);
-        c.probe_until.store(NONE, Ordering::Release);
-        c.epoch.fetch_add(1, Ordering::AcqRel);
+        c.cool_until(until);
         Some((until, n.saturating_add(1)))
     }
 
@@ -251,20 +265,14 @@ impl HealthStore for MemoryStore {
         {
             return false;
         }
-        c.consecutive.store(0, Ordering::Relaxed);
-        c.cooldown_until.store(NONE, Ordering::Release);
-        c.probe_until.store(NONE, Ordering::Release);
-        c.epoch.fetch_add(1, Ordering::AcqRel);
+        c.clear();
         true
     }
 
     fn reset(&self, slot: Slot) {
         let c = &self.cells[slot.index()];
         let _guard = c.detail.lock();
-        c.consecutive.store(0, Ordering::Relaxed);
-        c.cooldown_until.store(NONE, Ordering::Release);
-        c.probe_until.store(NONE, Ordering::Release);
-        c.epoch.fetch_add(1, Ordering::AcqRel);
+        c.clear();
     }
 
     fn adopt_rejection(&self, slot: Slot, info: RejectionInfo, until: Timestamp) -> bool {
@@ -282,9 +290,7 @@ impl HealthStore for MemoryStore {
             consecutive,
             ..info
         };
-        c.cooldown_until.store(until.as_millis(), Ordering::Release);
-        c.probe_until.store(NONE, Ordering::Release);
-        c.epoch.fetch_add(1, Ordering::AcqRel);
+        c.cool_until(until);
         true
     }
 
@@ -296,10 +302,7 @@ impl HealthStore for MemoryStore {
         if c.cooldown_until.load(Ordering::Acquire) == NONE || detail.at > at {
             return false;
         }
-        c.consecutive.store(0, Ordering::Relaxed);
-        c.cooldown_until.store(NONE, Ordering::Release);
-        c.probe_until.store(NONE, Ordering::Release);
-        c.epoch.fetch_add(1, Ordering::AcqRel);
+        c.clear();
         true
     }
 

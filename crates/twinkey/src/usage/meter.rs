@@ -186,6 +186,40 @@ fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Adds one request to its row, and its tokens to the minute's history.
+fn add(row: &mut UsageRow, minutes: &mut Vec<(i64, [u64; 2])>, r: &Record) {
+    row.requests += 1;
+    let secs = r.duration.as_secs_f64();
+    row.duration
+        .observe(duration_bucket(secs), DURATION_BUCKETS.len(), secs);
+    match r.usage {
+        None => row.without_usage += 1,
+        Some(u) => {
+            row.input_tokens = row.input_tokens.saturating_add(u.input_tokens);
+            row.output_tokens = row.output_tokens.saturating_add(u.output_tokens);
+            row.total_tokens = row.total_tokens.saturating_add(u.total_tokens);
+            let n = TOKEN_BUCKETS.len();
+            row.input_histogram
+                .observe(token_bucket(u.input_tokens), n, u.input_tokens as f64);
+            row.output_histogram
+                .observe(token_bucket(u.output_tokens), n, u.output_tokens as f64);
+            let minute = r.at.as_millis().div_euclid(60_000);
+            let slot = r.slot.index();
+            match minutes.last_mut() {
+                Some((m, t)) if *m == minute => t[slot] = t[slot].saturating_add(u.total_tokens),
+                _ => {
+                    let mut t = [0; 2];
+                    t[slot] = u.total_tokens;
+                    minutes.push((minute, t));
+                    if minutes.len() > HISTORY_MINUTES {
+                        minutes.remove(0);
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Meter {
     /// An empty meter.
     pub fn new() -> Self {
@@ -194,8 +228,8 @@ impl Meter {
 
     /// Counts one completed request.
     pub fn record(&self, r: &Record) {
-        let shard = crate::shard::mine();
-        let mut sh = lock(&self.shards[shard]);
+        let mut guard = lock(&self.shards[crate::shard::mine()]);
+        let sh = &mut *guard;
         let acceptable = r.model.len() <= MAX_MODEL_LEN && !r.model.chars().any(char::is_control);
         let mut key = (
             r.slot,
@@ -207,7 +241,13 @@ impl Meter {
             r.endpoint,
             r.status,
         );
-        if acceptable && !sh.rows.contains_key(&key) {
+        // The common case: a row this shard has already (one lookup).
+        if let Some(row) = sh.rows.get_mut(&key) {
+            add(row, &mut sh.minutes, r);
+            return;
+        }
+        // A shard's first request of this kind: the model-name cap, then a new row.
+        if acceptable {
             let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
             if !models.contains(&r.model) {
                 if models.len() < MAX_MODELS {
@@ -225,41 +265,7 @@ impl Meter {
             status: r.status,
             ..UsageRow::default()
         });
-        row.requests += 1;
-        let secs = r.duration.as_secs_f64();
-        row.duration
-            .observe(duration_bucket(secs), DURATION_BUCKETS.len(), secs);
-        match r.usage {
-            None => row.without_usage += 1,
-            Some(u) => {
-                row.input_tokens = row.input_tokens.saturating_add(u.input_tokens);
-                row.output_tokens = row.output_tokens.saturating_add(u.output_tokens);
-                row.total_tokens = row.total_tokens.saturating_add(u.total_tokens);
-                let n = TOKEN_BUCKETS.len();
-                row.input_histogram
-                    .observe(token_bucket(u.input_tokens), n, u.input_tokens as f64);
-                row.output_histogram.observe(
-                    token_bucket(u.output_tokens),
-                    n,
-                    u.output_tokens as f64,
-                );
-                let minute = r.at.as_millis().div_euclid(60_000);
-                let slot = r.slot.index();
-                match sh.minutes.last_mut() {
-                    Some((m, t)) if *m == minute => {
-                        t[slot] = t[slot].saturating_add(u.total_tokens)
-                    }
-                    _ => {
-                        let mut t = [0; 2];
-                        t[slot] = u.total_tokens;
-                        sh.minutes.push((minute, t));
-                        if sh.minutes.len() > HISTORY_MINUTES {
-                            sh.minutes.remove(0);
-                        }
-                    }
-                }
-            }
-        }
+        add(row, &mut sh.minutes, r);
     }
 
     /// Every row, merged over the shards, ordered by secret, model, endpoint and status.
