@@ -11,6 +11,10 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use twinkey_client::reqwest;
 
+#[path = "../../twinkey-client/tests/common/redis_server.rs"]
+mod redis_server;
+use redis_server::RedisServer;
+
 const SAFETY_NET: Duration = Duration::from_secs(120);
 const BIN: &str = env!("CARGO_BIN_EXE_twinkey");
 
@@ -616,44 +620,8 @@ fn relay_refuses_a_foreign_upstream_unless_allowed() {
 /// and relay A meets the 401, relay B stops using key-one before it sends with it.
 #[tokio::test]
 async fn two_relays_share_a_revocation_through_redis() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    /// Killed on drop, also when an assertion fails.
-    struct Killed(std::process::Child);
-    impl Drop for Killed {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let redis = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server is installed (apt-get install redis-server)");
-    let _redis = Killed(redis);
-    let end = std::time::Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < end,
-            "redis-server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let redis_url = format!("redis://127.0.0.1:{port}");
+    let redis = RedisServer::start(None);
+    let redis_url = redis.url();
 
     let dir = temp_dir("fleet");
     let (keys, emu) = token_keys_and_emulator(&dir);

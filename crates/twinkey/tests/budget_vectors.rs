@@ -1,20 +1,24 @@
 //! Runs the shared budget vectors (`tests/vectors/budget/cases.json`): admission, waits and
-//! refusals, settlement, 429s and rate-limit headers, per-model limits, the high-water mark.
+//! refusals, settlement, 429s and rate-limit headers, per-model limits, the high-water mark;
+//! and the local side of a fleet's shared budget (`tests/vectors/fleet/budget.json`): leases
+//! asked for, granted, refused, spent and handed back.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use twinkey::budget::{Admission, Budget, BudgetOptions, Charge, RateLimitHeaders};
 use twinkey::usage::wire;
 use twinkey::{Error, Timestamp};
 
-fn vectors() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/vectors/budget/cases.json"
-    );
+fn load(file: &str) -> Value {
+    let path = format!("{}/../../tests/vectors/{file}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn vectors() -> Value {
+    load("budget/cases.json")
 }
 
 fn options(o: &Value) -> twinkey::Result<BudgetOptions> {
@@ -93,6 +97,29 @@ fn run(scenario: &Value) {
         } else if let Some(s) = step.get("snapshot") {
             let got = wire::snapshot_json(&budget.snapshot(at(s)));
             assert_eq!(&got, expect, "{here}");
+        } else if let Some(a) = step.get("attach") {
+            let got = budget.attach_fleet(a["sliceTokens"].as_u64().unwrap());
+            assert_eq!(json!(got.unwrap()), *expect, "{here}");
+        } else if step.get("detach").is_some() {
+            budget.detach_fleet();
+        } else if let Some(w) = step.get("wanted") {
+            assert_eq!(json!(budget.lease_wanted(at(w))), *expect, "{here}");
+        } else if let Some(g) = step.get("grant") {
+            let id = g["id"].as_str().unwrap().to_string();
+            budget.lease_granted(at(g), id, g["tokens"].as_u64().unwrap());
+        } else if let Some(r) = step.get("refused") {
+            let after = Duration::from_millis(r["retryAfterMs"].as_u64().unwrap());
+            budget.lease_refused(at(r), after);
+        } else if let Some(r) = step.get("returns") {
+            let got: Vec<Value> = budget
+                .lease_returns(at(r))
+                .iter()
+                .map(|l| {
+                    let ago = l.last_spent_ago.map(|d| d.as_millis() as u64);
+                    json!({"id": l.id, "unused": l.unused, "lastSpentAgoMs": ago})
+                })
+                .collect();
+            assert_eq!(json!(got), *expect, "{here}");
         } else {
             panic!("{here}: unknown step");
         }
@@ -114,6 +141,28 @@ fn invalid_options() {
     let v = vectors();
     for case in v["invalidOptions"].as_array().unwrap() {
         let e = options(&case["options"]).unwrap_err();
+        assert_eq!(e.code(), "INVALID_OPTIONS", "{}", case["name"]);
+    }
+}
+
+#[test]
+fn fleet_scenarios() {
+    let v = load("fleet/budget.json");
+    let c = &v["constants"];
+    let ms = |d: Duration| json!(d.as_millis() as u64);
+    assert_eq!(c["leaseSpendMs"], ms(twinkey::budget::LEASE_SPEND));
+    assert_eq!(c["leaseHoldMs"], ms(twinkey::budget::LEASE_HOLD));
+    assert_eq!(c["fleetPollMs"], ms(twinkey::budget::FLEET_POLL));
+    let scenarios = v["scenarios"].as_array().unwrap();
+    for s in scenarios {
+        run(s);
+    }
+    assert!(scenarios.len() >= 12);
+    for case in v["invalidSlices"].as_array().unwrap() {
+        let b = Budget::new(options(&case["options"]).unwrap()).unwrap();
+        let e = b
+            .attach_fleet(case["sliceTokens"].as_u64().unwrap())
+            .unwrap_err();
         assert_eq!(e.code(), "INVALID_OPTIONS", "{}", case["name"]);
     }
 }

@@ -19,6 +19,7 @@
 //!   falls a tenth of the limit below it.
 
 mod headers;
+mod lease;
 mod options;
 mod window;
 
@@ -27,12 +28,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use headers::{MAX_RETRY_AFTER, RateLimitHeaders};
+pub use lease::{FLEET_POLL, LEASE_HOLD, LEASE_SPEND, LeaseReturn, LeaseSnapshot};
 pub use options::{BudgetOptions, DEFAULT_HIGH_WATER, DEFAULT_MAX_WAIT, Policy};
 pub use window::{KEEP_SECONDS, Window};
 
 use crate::error::{Error, Result};
 use crate::time::Timestamp;
 use crate::usage::Usage;
+use lease::LeaseBook;
 
 /// First back-off after a 429 without a retry time.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -129,6 +132,8 @@ pub struct BudgetSnapshot {
     pub refunded: u64,
     /// Tokens debited in all (real usage above the estimate, foreign use of the key).
     pub debited: u64,
+    /// The fleet's leases, once [`Budget::attach_fleet`] was called.
+    pub fleet: Option<LeaseSnapshot>,
 }
 
 #[derive(Debug)]
@@ -140,6 +145,7 @@ struct State {
     above_high_water: BTreeMap<String, bool>,
     refunded: u64,
     debited: u64,
+    fleet: Option<LeaseBook>,
 }
 
 /// A key's tokens-per-minute budget (thread-safe; share it between the engine's callers).
@@ -177,6 +183,7 @@ impl Budget {
             above_high_water: BTreeMap::new(),
             refunded: 0,
             debited: 0,
+            fleet: None,
         };
         Ok(Budget {
             options,
@@ -237,6 +244,14 @@ impl Budget {
                 scope = model_scope(m);
             }
         }
+        if st.key.is_some()
+            && let Some(book) = st.fleet.as_mut().filter(|b| b.attached())
+            && let Some(at) = book.ready_at(now, estimate)
+            && at > ready
+        {
+            ready = at;
+            scope = "fleet".to_string();
+        }
         if ready > now {
             let started = waiting_since.filter(|w| *w <= now).unwrap_or(now);
             let refuse = match self.options.policy {
@@ -263,6 +278,9 @@ impl Budget {
             && let Some(w) = st.models.get_mut(m)
         {
             w.charge(s, estimate);
+        }
+        if let Some(book) = st.fleet.as_mut().filter(|b| b.attached()) {
+            book.admitted(now, estimate);
         }
         let high_water = self.check_high_water(&mut st, s, model_key.as_deref());
         Ok(Admission::Granted {
@@ -303,6 +321,13 @@ impl Budget {
             st.refunded = st.refunded.saturating_add(delta.unsigned_abs());
         } else {
             st.debited = st.debited.saturating_add(delta.unsigned_abs());
+        }
+        if let Some(book) = st.fleet.as_mut().filter(|b| b.attached()) {
+            if delta < 0 {
+                book.refund(now, delta.unsigned_abs());
+            } else {
+                book.spend(now, delta.unsigned_abs());
+            }
         }
         if let Some(w) = st.key.as_mut() {
             w.adjust(s, charge.second, delta);
@@ -411,7 +436,71 @@ impl Budget {
             blocked_until: st.blocked_until.filter(|b| *b > now),
             refunded: st.refunded,
             debited: st.debited,
+            fleet: st.fleet.as_ref().map(|b| b.snapshot(now)),
         }
+    }
+
+    /// The slice a fleet leases by default: a tenth of the key-wide limit (`None` without one).
+    pub fn default_slice(&self) -> Option<u64> {
+        self.options.tokens_per_minute.map(|l| l.div_ceil(10))
+    }
+
+    /// Shares the key-wide limit with a fleet: from now on a request also needs tokens leased
+    /// from the pool (spendable for [`LEASE_SPEND`], held by the pool for [`LEASE_HOLD`]),
+    /// `slice_tokens` asked for at a time. Answers
+    /// `false` (and changes nothing) without a key-wide limit; `INVALID_OPTIONS` for a slice
+    /// of zero or above the limit. Called again after [`Budget::detach_fleet`], it re-attaches.
+    pub fn attach_fleet(&self, slice_tokens: u64) -> Result<bool> {
+        let Some(limit) = self.options.tokens_per_minute else {
+            return Ok(false);
+        };
+        if slice_tokens == 0 || slice_tokens > limit {
+            return Err(Error::InvalidOptions {
+                reason: format!("budget: a fleet slice must be 1 to {limit} tokens"),
+            });
+        }
+        let mut st = self.lock();
+        match st.fleet.as_mut() {
+            Some(b) => b.attach(slice_tokens),
+            None => st.fleet = Some(LeaseBook::new(slice_tokens)),
+        }
+        Ok(true)
+    }
+
+    /// The pool is out of reach: admission goes by the local window alone until
+    /// [`Budget::attach_fleet`] again.
+    pub fn detach_fleet(&self) {
+        if let Some(b) = self.lock().fleet.as_mut() {
+            b.detach();
+        }
+    }
+
+    /// Tokens to lease from the pool now, if any.
+    pub fn lease_wanted(&self, now: Timestamp) -> Option<u64> {
+        self.lock().fleet.as_ref().and_then(|b| b.wanted(now))
+    }
+
+    /// The pool granted `tokens` under `id`.
+    pub fn lease_granted(&self, now: Timestamp, id: String, tokens: u64) {
+        if let Some(b) = self.lock().fleet.as_mut() {
+            b.granted(now, id, tokens);
+        }
+    }
+
+    /// The pool had nothing to lease; it frees tokens in `retry_after`.
+    pub fn lease_refused(&self, now: Timestamp, retry_after: Duration) {
+        if let Some(b) = self.lock().fleet.as_mut() {
+            b.refused(now, retry_after);
+        }
+    }
+
+    /// The leases to hand back to the pool now (exhausted, or past their spend window).
+    pub fn lease_returns(&self, now: Timestamp) -> Vec<LeaseReturn> {
+        self.lock()
+            .fleet
+            .as_mut()
+            .map(|b| b.returns(now))
+            .unwrap_or_default()
     }
 }
 

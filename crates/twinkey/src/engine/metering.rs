@@ -105,6 +105,11 @@ pub struct UsageReport {
 }
 
 impl Engine {
+    /// The key's budget, when one is configured (a fleet link leases and returns through it).
+    pub fn budget(&self) -> Option<&crate::budget::Budget> {
+        self.inner.budget.as_ref()
+    }
+
     /// Admits a request to `url` with this body before its first attempt: the estimate is
     /// charged to the budget (when one is configured), or the answer is to wait, or
     /// `TPM_BUDGET_EXCEEDED`. `waiting_since` is when this request first asked.

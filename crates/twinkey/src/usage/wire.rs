@@ -111,16 +111,25 @@ pub fn outcome(status: Option<u16>, usage: Option<Usage>) -> Outcome {
     }
 }
 
-/// `{windows: [{scope, limit, used}], blockedUntilMs, refunded, debited}`.
+/// `{windows: [{scope, limit, used}], blockedUntilMs, refunded, debited}`, and `fleet:
+/// {attached, sliceTokens, available, leases, owed}` once the budget is shared.
 pub fn snapshot_json(s: &BudgetSnapshot) -> Value {
-    json!({
+    let mut v = json!({
         "windows": s.windows.iter().map(|w| json!({
             "scope": w.scope, "limit": w.limit, "used": w.used,
         })).collect::<Vec<_>>(),
         "blockedUntilMs": s.blocked_until.map(|t| t.as_millis()),
         "refunded": s.refunded,
         "debited": s.debited,
-    })
+    });
+    if let (Some(f), Some(o)) = (&s.fleet, v.as_object_mut()) {
+        o.insert(
+            "fleet".into(),
+            json!({"attached": f.attached, "sliceTokens": f.slice_tokens,
+                "available": f.available, "leases": f.leases, "owed": f.owed}),
+        );
+    }
+    v
 }
 
 fn histogram_json(h: &Histogram) -> Value {

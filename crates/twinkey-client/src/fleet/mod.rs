@@ -14,7 +14,9 @@
 //! - `<prefix>:<key OCID>:<fingerprint>:rejected` — the latest rejection of that value, the
 //!   message itself, expiring when its cooldown ends (extended by a later one, never
 //!   shortened; deleted by a recovery). Read at every (re)connection and every
-//!   `resync_interval`, so a message missed on the channel is not lost.
+//!   `resync_interval`, so a message missed on the channel is not lost;
+//! - `<prefix>:<key OCID>:budget:{leases,held,seq}` — the shared tokens-per-minute budget
+//!   (see [`budget`]'s module docs), when the engine has a key-wide limit.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,6 +30,8 @@ use twinkey::fleet::{FleetEvent, FleetMessage, FleetOutcome};
 use twinkey::{Engine, Error, Event, Result, SubscriptionId};
 
 use crate::transport::shown_url;
+
+mod budget;
 
 /// Extends a rejection's key, never shortens it, with the server's clock; then publishes.
 /// KEYS[1] the state key; ARGV[1] the message; ARGV[2] its cooldown end (ms since the epoch,
@@ -58,6 +62,10 @@ pub struct FleetOptions {
     pub op_timeout: Duration,
     /// How often the shared state is re-read (a backstop for missed messages; default 1 s).
     pub resync_interval: Duration,
+    /// Tokens leased at a time from the fleet's shared budget, when the engine has a
+    /// key-wide tokens-per-minute limit (default: a tenth of it; `Some(0)`: do not share the
+    /// budget, each process keeps its own).
+    pub budget_slice: Option<u64>,
 }
 
 impl Default for FleetOptions {
@@ -68,6 +76,7 @@ impl Default for FleetOptions {
             origin: None,
             op_timeout: Duration::from_millis(50),
             resync_interval: Duration::from_secs(1),
+            budget_slice: None,
         }
     }
 }
@@ -80,6 +89,7 @@ impl std::fmt::Debug for FleetOptions {
             .field("origin", &self.origin)
             .field("op_timeout", &self.op_timeout)
             .field("resync_interval", &self.resync_interval)
+            .field("budget_slice", &self.budget_slice)
             .finish()
     }
 }
@@ -99,6 +109,14 @@ pub struct FleetStats {
     pub errors: u64,
     /// Whether the latest Redis operation worked.
     pub connected: bool,
+    /// Tokens leased from the shared budget.
+    pub leased: u64,
+    /// Times the shared budget had nothing to lease.
+    pub lease_refusals: u64,
+    /// Unused tokens handed back to the shared budget.
+    pub returned: u64,
+    /// Whether the engine's budget spends leases (the shared budget answers).
+    pub budget_shared: bool,
 }
 
 #[derive(Default)]
@@ -110,6 +128,10 @@ struct Shared {
     errors: AtomicU64,
     connected: std::sync::atomic::AtomicBool,
     warned: std::sync::atomic::AtomicBool,
+    leased: AtomicU64,
+    lease_refusals: AtomicU64,
+    returned: AtomicU64,
+    budget_attached: std::sync::atomic::AtomicBool,
 }
 
 /// A process's link to its fleet; [`RedisFleet::stop`] (or dropping it) leaves the fleet.
@@ -151,6 +173,7 @@ struct Link {
     channel: String,
     key_id: String,
     shared: Arc<Shared>,
+    pool: budget::PoolKeys,
 }
 
 impl Link {
@@ -215,6 +238,19 @@ impl Link {
                 tracing::debug!(code = e.code(), "fleet: dropped a message: {e}");
             }
         }
+    }
+
+    /// A connection manager that gives up on an operation after `op_timeout`.
+    async fn connect(&self) -> Option<redis::aio::ConnectionManager> {
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.options.op_timeout))
+            .set_response_timeout(Some(self.options.op_timeout))
+            .set_number_of_retries(0);
+        self.timed(
+            "connecting",
+            self.client.get_connection_manager_with_config(config),
+        )
+        .await
     }
 
     /// Sends one message; `false` if Redis did not take it.
@@ -297,16 +333,7 @@ impl Link {
                 }
             }
             if conn.is_none() {
-                let config = redis::aio::ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(self.options.op_timeout))
-                    .set_response_timeout(Some(self.options.op_timeout))
-                    .set_number_of_retries(0);
-                conn = self
-                    .timed(
-                        "connecting",
-                        self.client.get_connection_manager_with_config(config),
-                    )
-                    .await;
+                conn = self.connect().await;
                 if let Some(c) = conn.as_mut() {
                     self.resync(c).await;
                 }
@@ -392,7 +419,17 @@ impl RedisFleet {
             .ok_or_else(|| invalid("a fleet needs a key with an OCID (its id)".into()))?;
         let origin = options.origin.clone().unwrap_or_else(default_origin);
         let shared = Arc::new(Shared::default());
+        let slice = match (options.budget_slice, engine.budget()) {
+            (Some(0), _) | (_, None) => None,
+            (Some(n), Some(b)) => b.attach_fleet(n).map(|_| Some(n))?,
+            (None, Some(b)) => b.default_slice(),
+        };
+        if let (Some(b), Some(_)) = (engine.budget(), slice) {
+            // Until the first lease comes, the local window decides.
+            b.detach_fleet();
+        }
         let link = Arc::new(Link {
+            pool: budget::PoolKeys::new(&options.prefix, &key_id),
             engine: engine.clone(),
             client,
             channel: format!("{}:{key_id}:fleet", options.prefix),
@@ -413,10 +450,13 @@ impl RedisFleet {
             }
         });
         let (stop, stopped) = watch::channel(false);
-        let tasks = vec![
+        let mut tasks = vec![
             runtime.spawn(link.clone().outbound(rx, stopped.clone())),
-            runtime.spawn(link.inbound(stopped)),
+            runtime.spawn(link.clone().inbound(stopped.clone())),
         ];
+        if let Some(slice) = slice {
+            tasks.push(runtime.spawn(link.budget_loop(slice, stopped)));
+        }
         Ok(RedisFleet {
             engine,
             subscription,
@@ -442,6 +482,10 @@ impl RedisFleet {
             invalid: s.invalid.load(Ordering::Relaxed),
             errors: s.errors.load(Ordering::Relaxed),
             connected: s.connected.load(Ordering::Relaxed),
+            leased: s.leased.load(Ordering::Relaxed),
+            lease_refusals: s.lease_refusals.load(Ordering::Relaxed),
+            returned: s.returned.load(Ordering::Relaxed),
+            budget_shared: s.budget_attached.load(Ordering::Relaxed),
         }
     }
 
