@@ -189,3 +189,147 @@ async fn bad_options_are_refused_and_an_unreachable_redis_costs_nothing() {
     assert!(!f.stats().connected);
     assert!(!format!("{f:?}").contains("sk-fleet"));
 }
+
+/// Two engines on `url` (with `ca_file`): a rejection in A reaches B, or the test fails.
+async fn shares_a_rejection(url: &str, ca_file: Option<std::path::PathBuf>) {
+    let (a, b) = (engine(), engine());
+    let join = |e: &Engine, origin: &str| {
+        RedisFleet::start(
+            e.clone(),
+            FleetOptions {
+                url: url.into(),
+                ca_file: ca_file.clone(),
+                origin: Some(origin.into()),
+                ..FleetOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    let (fa, fb) = (join(&a, "proc-a"), join(&b, "proc-b"));
+    until("both connected", || {
+        fa.stats().connected && fb.stats().connected
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(answer(&a, 401), "key-one");
+    until("B to adopt the rejection", || b.current() == "key-two").await;
+    drop((fa, fb));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acl_user_works_and_a_wrong_password_is_a_logged_error() {
+    let redis = Redis::start(None);
+    let rule = "~twinkey:* &twinkey:* +@all -@dangerous +ping";
+    let mut args = vec!["ACL", "SETUSER", "fleet", "on", ">fleet-pass-3141"];
+    args.extend(rule.split(' '));
+    assert_eq!(redis.cli(&args), "OK");
+    assert_eq!(
+        redis.cli(&["CONFIG", "SET", "requirepass", "default-pass-2718"]),
+        "OK"
+    );
+    let good = format!("redis://fleet:fleet-pass-3141@127.0.0.1:{}", redis.port);
+    shares_a_rejection(&good, None).await;
+
+    let e = engine();
+    let wrong = RedisFleet::start(
+        e.clone(),
+        FleetOptions {
+            url: format!("redis://fleet:not-the-pass-9999@127.0.0.1:{}", redis.port),
+            ..FleetOptions::default()
+        },
+    )
+    .unwrap();
+    until("the refusal counted", || wrong.stats().errors > 0).await;
+    assert!(!wrong.stats().connected);
+    // The engine serves regardless; no password in what the link shows.
+    assert_eq!(answer(&e, 200), "key-one");
+    let shown = format!(
+        "{wrong:?} {:?}",
+        FleetOptions {
+            url: format!("redis://fleet:not-the-pass-9999@127.0.0.1:{}", redis.port),
+            ..FleetOptions::default()
+        }
+    );
+    assert!(!shown.contains("not-the-pass"), "{shown}");
+}
+
+/// A CA and a certificate for 127.0.0.1 it signed, made by `openssl` in `dir`.
+fn make_certs(dir: &std::path::Path) {
+    let sh = |args: &str| {
+        let ok = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(ok.success(), "{args}");
+    };
+    sh(
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=twinkey-test-ca \
+        -keyout ca.key -out ca.pem",
+    );
+    sh(
+        "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server.key \
+        -out server.csr",
+    );
+    sh(
+        "printf 'subjectAltName=IP:127.0.0.1\\n' > san.ext && openssl x509 -req -in server.csr \
+        -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out server.pem",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_with_a_private_ca() {
+    let dir = std::env::temp_dir().join(format!("twinkey-fleet-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    make_certs(&dir);
+    let port = redis_server::free_port();
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let (cert, key, ca) = (p("server.pem"), p("server.key"), p("ca.pem"));
+    let redis = Redis::start_with(
+        None,
+        &[
+            "--tls-port",
+            &port.to_string(),
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    let url = format!("rediss://127.0.0.1:{port}");
+    shares_a_rejection(&url, Some(dir.join("ca.pem"))).await;
+
+    // Without the CA the server is not trusted: an error, and the engine serves regardless.
+    let e = engine();
+    let untrusted = RedisFleet::start(
+        e.clone(),
+        FleetOptions {
+            url: url.clone(),
+            ..FleetOptions::default()
+        },
+    )
+    .unwrap();
+    until("the refusal counted", || untrusted.stats().errors > 0).await;
+    assert!(!untrusted.stats().connected);
+    assert_eq!(answer(&e, 200), "key-one");
+    // A CA file with a plain URL is refused.
+    let plain = RedisFleet::start(
+        e.clone(),
+        FleetOptions {
+            url: redis.url(),
+            ca_file: Some(dir.join("ca.pem")),
+            ..FleetOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(plain.code(), "INVALID_OPTIONS");
+    drop(redis);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
+use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use twinkey::fleet::{FleetEvent, FleetMessage, FleetOutcome};
@@ -52,8 +53,11 @@ return 1
 /// How a process joins a fleet.
 #[derive(Clone)]
 pub struct FleetOptions {
-    /// `redis://[user:password@]host:port[/db]` (Valkey alike).
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS (Valkey alike).
     pub url: String,
+    /// A PEM file of the CA(s) a `rediss://` server's certificate must chain to, instead of
+    /// the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
     /// Prefix of every Redis key and channel.
     pub prefix: String,
     /// This process's name in the fleet (default: host, process id and a random suffix).
@@ -72,6 +76,7 @@ impl Default for FleetOptions {
     fn default() -> Self {
         FleetOptions {
             url: "redis://127.0.0.1:6379".into(),
+            ca_file: None,
             prefix: "twinkey".into(),
             origin: None,
             op_timeout: Duration::from_millis(50),
@@ -85,6 +90,7 @@ impl std::fmt::Debug for FleetOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FleetOptions")
             .field("url", &shown_url(&self.url))
+            .field("ca_file", &self.ca_file)
             .field("prefix", &self.prefix)
             .field("origin", &self.origin)
             .field("op_timeout", &self.op_timeout)
@@ -94,8 +100,78 @@ impl std::fmt::Debug for FleetOptions {
     }
 }
 
-/// What the fleet link has done so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The JSON shape bindings pass (`url`, `prefix`, `origin`, `opTimeoutMs`,
+/// `resyncIntervalMs`, `budgetSlice`).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawOptions {
+    url: String,
+    #[serde(default)]
+    ca_file: Option<std::path::PathBuf>,
+    #[serde(default)]
+    prefix: Option<String>,
+    #[serde(default)]
+    origin: Option<String>,
+    #[serde(default)]
+    op_timeout_ms: Option<u64>,
+    #[serde(default)]
+    resync_interval_ms: Option<u64>,
+    #[serde(default)]
+    budget_slice: Option<u64>,
+}
+
+impl FleetOptions {
+    /// Options from their JSON shape: `{"url": "redis://...", "caFile": "ca.pem", "prefix": "twinkey", "origin":
+    /// "web-1", "opTimeoutMs": 50, "resyncIntervalMs": 1000, "budgetSlice": 6000}`, all but
+    /// `url` optional (`null` = the default). `INVALID_OPTIONS` for an unknown field, a wrong
+    /// type, an empty prefix or origin, an operation limit of 0 or above 10 s, a re-read
+    /// interval under 10 ms or above an hour.
+    pub fn from_json_value(value: &serde_json::Value) -> Result<FleetOptions> {
+        let invalid = |reason: String| Error::InvalidOptions {
+            reason: format!("fleet: {reason}"),
+        };
+        let raw = RawOptions::deserialize(value).map_err(|e| invalid(e.to_string()))?;
+        let d = FleetOptions::default();
+        let options = FleetOptions {
+            url: raw.url,
+            ca_file: raw.ca_file,
+            prefix: raw.prefix.unwrap_or(d.prefix),
+            origin: raw.origin,
+            op_timeout: raw
+                .op_timeout_ms
+                .map_or(d.op_timeout, Duration::from_millis),
+            resync_interval: raw
+                .resync_interval_ms
+                .map_or(d.resync_interval, Duration::from_millis),
+            budget_slice: raw.budget_slice,
+        };
+        if options.prefix.is_empty() || options.prefix.contains(char::is_whitespace) {
+            return Err(invalid("prefix must be a non-empty word".into()));
+        }
+        if options
+            .origin
+            .as_deref()
+            .is_some_and(|o| o.is_empty() || o.chars().any(char::is_control) || o.len() > 200)
+        {
+            return Err(invalid(
+                "origin must be 1 to 200 printable characters".into(),
+            ));
+        }
+        if options.op_timeout.is_zero() || options.op_timeout > Duration::from_secs(10) {
+            return Err(invalid("opTimeoutMs must be 1 to 10000".into()));
+        }
+        if options.resync_interval < Duration::from_millis(10)
+            || options.resync_interval > Duration::from_secs(3600)
+        {
+            return Err(invalid("resyncIntervalMs must be 10 to 3600000".into()));
+        }
+        Ok(options)
+    }
+}
+
+/// What the fleet link has done so far (`serde`: camelCase, as bindings hand it out).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FleetStats {
     /// Messages this process sent.
     pub sent: u64,
@@ -402,17 +478,46 @@ impl RedisFleet {
     /// Redis is away) the engine runs on local state. `INVALID_OPTIONS` for a URL that is not
     /// a `redis://` URL, a key without an OCID, or no runtime.
     pub fn start(engine: Engine, options: FleetOptions) -> Result<RedisFleet> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::InvalidOptions {
+            reason: "a fleet must be started within a Tokio runtime".into(),
+        })?;
+        Self::start_on(&runtime, engine, options)
+    }
+
+    /// [`RedisFleet::start`] on the given runtime (a binding's own), from any thread.
+    pub fn start_on(
+        runtime: &tokio::runtime::Handle,
+        engine: Engine,
+        options: FleetOptions,
+    ) -> Result<RedisFleet> {
         let invalid = |reason: String| Error::InvalidOptions { reason };
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| invalid("a fleet must be started within a Tokio runtime".into()))?;
-        if !(options.url.starts_with("redis://") || options.url.starts_with("valkey://")) {
+        let shown = shown_url(&options.url);
+        let tls = ["rediss://", "valkeys://"]
+            .iter()
+            .any(|p| options.url.starts_with(p));
+        if !(tls || options.url.starts_with("redis://") || options.url.starts_with("valkey://")) {
             return Err(invalid(format!(
-                "fleet URL {}: must be a redis:// URL",
-                shown_url(&options.url)
+                "fleet URL {shown}: must be a redis:// or rediss:// URL"
             )));
         }
-        let client = redis::Client::open(options.url.as_str())
-            .map_err(|e| invalid(format!("fleet URL {}: {e}", shown_url(&options.url))))?;
+        let client = match &options.ca_file {
+            None => redis::Client::open(options.url.as_str()),
+            Some(_) if !tls => {
+                return Err(invalid(format!(
+                    "fleet URL {shown}: a CA file needs a rediss:// URL"
+                )));
+            }
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| invalid(format!("fleet CA file {}: {e}", path.display())))?;
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                };
+                redis::Client::build_with_tls(options.url.as_str(), certs)
+            }
+        }
+        .map_err(|e| invalid(format!("fleet URL {shown}: {e}")))?;
         let key_id = engine
             .key()
             .id
