@@ -94,6 +94,15 @@ class Engine extends EventEmitter {
     return this.#native.usage()
   }
 
+  /**
+   * Joins the fleet of this key through Redis (`{ url, caFile, prefix, origin, opTimeoutMs,
+   * resyncIntervalMs, budgetSlice }`): rejections, recoveries and the budget are shared with the
+   * other processes on the key. Returns a `Fleet` at once; `fleet.close()` leaves.
+   */
+  joinFleet(options) {
+    return native.joinFleet(this.#native, options)
+  }
+
   /** The engine's metrics as OpenMetrics / Prometheus text (names and fingerprints only). */
   metricsText() {
     return this.#native.metricsText()

@@ -174,6 +174,8 @@ export interface BudgetSnapshot {
   blockedUntilMs: number | null
   refunded: number
   debited: number
+  /** The leases of a fleet's shared budget, once the engine joined one (`Engine.joinFleet`). */
+  fleet?: { attached: boolean; sliceTokens: number; available: number; leases: number; owed: number }
 }
 
 /** `Budget.admit`'s answer. */
@@ -290,6 +292,8 @@ export declare class Engine extends EventEmitter<EngineEventMap> {
   metricsText(): string
   /** Per-secret state, health and counters. */
   status(): EngineStatus
+  /** Joins the fleet of this key through Redis; `fleet.close()` leaves. */
+  joinFleet(options: FleetOptions): Fleet
   /** The name of the secret traffic currently goes to. */
   current(): string
   /** A copy of the key as the engine holds it now. */
@@ -308,6 +312,53 @@ export declare class Engine extends EventEmitter<EngineEventMap> {
   /** `{ current, secrets: [{ name, fingerprint, state, usable, health }] }`. */
   toJSON(): { current: string; secrets: Array<Pick<SecretStatus, 'name' | 'fingerprint' | 'state' | 'usable' | 'health'>> }
 }
+
+/** How a process joins its key's fleet (Redis or Valkey). */
+export interface FleetOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` (TLS). */
+  url: string
+  /** PEM file of the CA a `rediss://` server's certificate chains to (default: system roots). */
+  caFile?: string | null
+  /** Prefix of every Redis key and channel (default `twinkey`). */
+  prefix?: string | null
+  /** This process's name in the fleet (default: host, pid and a random suffix). */
+  origin?: string | null
+  /** Limit on each Redis operation, ms (default 50). */
+  opTimeoutMs?: number | null
+  /** How often the shared state is re-read, ms (default 1000). */
+  resyncIntervalMs?: number | null
+  /** Tokens leased at a time from the shared budget (default a tenth of the limit; 0: not shared). */
+  budgetSlice?: number | null
+}
+
+/** What a fleet link has done so far. */
+export interface FleetStats {
+  sent: number
+  applied: number
+  ignored: number
+  invalid: number
+  errors: number
+  connected: boolean
+  leased: number
+  leaseRefusals: number
+  returned: number
+  budgetShared: boolean
+}
+
+/** A process's link to the fleet of its key. */
+export declare class Fleet {
+  /** This process's name in the fleet. */
+  get origin(): string
+  /** Whether `close()` was called. */
+  get closed(): boolean
+  /** What the link has done (`null` once closed). */
+  stats(): FleetStats | null
+  /** Leaves the fleet (idempotent). */
+  close(): void
+}
+
+/** `engine.joinFleet(options)`. */
+export declare function fleet(engine: Engine, options: FleetOptions): Fleet
 
 /** One secret of an API key in OCI's JSON shape (`keyMask` in control-plane answers). */
 export interface ApiKeySecretDocument {

@@ -47,6 +47,8 @@ module.exports = {
   requestFacts: (path, body, defaultOutputTokens) =>
     native.requestFacts(String(path), typeof body === 'string' ? Buffer.from(body) : (body ?? Buffer.alloc(0)), defaultOutputTokens ?? undefined),
   parseRateLimitHeaders: native.parseRateLimitHeaders,
+  Fleet: native.NativeFleet,
+  fleet: (engine, options) => engine.joinFleet(options),
   ControlPlane,
   TokenKeyRing: native.TokenKeyRing,
   RelayGate: native.RelayGate,

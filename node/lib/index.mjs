@@ -13,6 +13,8 @@ export const {
   usageFromBody,
   requestFacts,
   parseRateLimitHeaders,
+  Fleet,
+  fleet,
   ControlPlane,
   TokenKeyRing,
   RelayGate,

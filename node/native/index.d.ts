@@ -293,6 +293,18 @@ export declare class NativeEngine {
   sendAbandon(id: number): void
 }
 
+/** A process's link to the fleet of its key; `close()` leaves it. */
+export declare class NativeFleet {
+  /** This process's name in the fleet. */
+  get origin(): string
+  /** What the link has done (`null` once closed). */
+  stats(): { sent: number; applied: number; ignored: number; invalid: number; errors: number; connected: boolean; leased: number; leaseRefusals: number; returned: number; budgetShared: boolean } | null
+  /** Whether `close()` was called. */
+  get closed(): boolean
+  /** Leaves the fleet (idempotent). */
+  close(): void
+}
+
 /**
  * The relay's admission check over a key ring and verify options. Budgets are counted in this
  * object (per token id, in memory).
@@ -568,6 +580,12 @@ export interface GateRequest {
   /** The admission time (RFC 3339 or epoch milliseconds; default: now). */
   now?: string | number
 }
+
+/**
+ * Joins `engine` to its key's fleet (see the module docs for `options`). Returns at once;
+ * until Redis answers (and whenever it is away) the engine runs on local state.
+ */
+export declare function joinFleet(engine: NativeEngine, options: { url: string; caFile?: string | null; prefix?: string | null; origin?: string | null; opTimeoutMs?: number | null; resyncIntervalMs?: number | null; budgetSlice?: number | null }): NativeFleet
 
 /** Options of `ring.toJson`. */
 export interface JwksOptions {

@@ -15,6 +15,7 @@ mod control_reply;
 mod engine;
 mod errors;
 mod event;
+mod fleet;
 mod gate;
 mod hygiene;
 mod key;
@@ -45,6 +46,8 @@ mod _native {
     use crate::engine::{PyAttempt, PyEngine, PyVerdict};
     #[pymodule_export]
     use crate::event::PyEvent;
+    #[pymodule_export]
+    use crate::fleet::{PyFleet, fleet};
     #[pymodule_export]
     use crate::gate::{PyAdmission, PyRelayGate};
     #[pymodule_export]

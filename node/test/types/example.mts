@@ -7,6 +7,9 @@ import {
   ApiKey,
   ControlPlane,
   Engine,
+  Fleet,
+  FleetStats,
+  fleet,
   ManualClock,
   NoUsableSecretError,
   RELAY_ERROR_HEADER,
@@ -172,3 +175,8 @@ try {
 } catch (error) {
   if (error instanceof TokenError) console.log(RELAY_ERROR_HEADER, error.code, error.status ?? 500, error.reply ?? '')
 }
+
+const link: Fleet = fleet(engine, { url: 'rediss://fleet:pw@127.0.0.1:6380', caFile: 'ca.pem', budgetSlice: 5000 })
+const linkStats: FleetStats | null = link.stats()
+console.log(link.origin, link.closed, linkStats?.budgetShared, engine.joinFleet({ url: 'redis://127.0.0.1:6379' }).origin)
+link.close()

@@ -25,6 +25,7 @@ __all__ = [
     "EngineAdmission",
     "EngineStatus",
     "Event",
+    "Fleet",
     "KeyResponse",
     "ListPage",
     "ManualClock",
@@ -43,6 +44,7 @@ __all__ = [
     "TokenKeyRing",
     "UnitResponse",
     "Verdict",
+    "fleet",
     "parse_rate_limit_headers",
     "request_facts",
     "rotate",
@@ -114,11 +116,19 @@ class _WindowDict(TypedDict):
     limit: int
     used: int
 
+class _LeaseSnapshotDict(TypedDict):
+    attached: bool
+    sliceTokens: int
+    available: int
+    leases: int
+    owed: int
+
 class _BudgetSnapshotDict(TypedDict):
     windows: list[_WindowDict]
     blockedUntilMs: int | None
     refunded: int
     debited: int
+    fleet: NotRequired[_LeaseSnapshotDict]
 
 class _BudgetOptionsDict(TypedDict, total=False):
     tokensPerMinute: int | None
@@ -924,6 +934,45 @@ class RotationPlan:
     def to_dict(self) -> dict[str, Any]: ...
 
 _Path: TypeAlias = str | os.PathLike[str]
+
+class _FleetStats(TypedDict):
+    sent: int
+    applied: int
+    ignored: int
+    invalid: int
+    errors: int
+    connected: bool
+    leased: int
+    leaseRefusals: int
+    returned: int
+    budgetShared: bool
+
+@final
+class Fleet:
+    """A process's link to the fleet of its key (Redis); ``close()`` or ``with`` leaves it."""
+
+    @property
+    def origin(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def stats(self) -> _FleetStats | None: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Fleet: ...
+    def __exit__(self, *args: object) -> None: ...
+
+def fleet(
+    engine: Engine,
+    url: str,
+    *,
+    ca_file: str | None = None,
+    prefix: str | None = None,
+    origin: str | None = None,
+    op_timeout_ms: int | None = None,
+    resync_interval_ms: int | None = None,
+    budget_slice: int | None = None,
+) -> Fleet:
+    """Joins ``engine`` to its key's fleet at ``url`` (``redis://`` or ``rediss://``)."""
+
 _OnProgress: TypeAlias = Callable[[RotationProgress], object]
 
 @overload
