@@ -102,6 +102,10 @@ for sc in fleet["scenarios"]:
         if "apply" in step:
             put("fleet_message", json.dumps(step["apply"]))
 
+# fleet_usage: the usage hashes of the vectors, one `field=value` per line.
+for c in load("fleet/usage.json")["parse"]:
+    put("fleet_usage", "".join(f"{f}={v}\n" for f, v in c["fields"]))
+
 for t in sorted(p.name for p in OUT.iterdir() if not ONLY or p.name in ONLY):
     files = list((OUT / t).iterdir())
     print(f"{t}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

@@ -716,6 +716,37 @@ async fn two_relays_share_a_revocation_through_redis() {
         counts().await
     );
     assert!(after_a >= 1, "{}", counts().await);
+    // The fleet's totals (2 + 1 + 5 requests through the two relays) in Redis, as
+    // `twinkey usage --redis` reads them.
+    let end = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let out = twinkey(&[
+            "usage", "--redis", &redis_url, "--key-id", &key_id, "--json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let requests: u64 = doc["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["requests"].as_u64().unwrap())
+            .sum();
+        if requests == 8 {
+            break;
+        }
+        assert!(std::time::Instant::now() < end, "fleet totals: {doc}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let table = twinkey(&["usage", "--redis", &redis_url, "--key-id", &key_id]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("FINGERPRINT") && text.contains("key-two"),
+        "{text}"
+    );
     drop((a, b, emu));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -388,3 +388,67 @@ async fn traffic_through_a_rotation_has_no_failed_request() {
     assert!(ok.load(Ordering::Relaxed) >= after + 20);
     assert_eq!(cp.state(&id, "key-one"), "INACTIVE");
 }
+
+#[path = "common/redis_server.rs"]
+mod redis_server;
+
+/// A rotation with the key's fleet: at the switch the runner tells the fleet the old secret is
+/// retiring (naming the standby value it verified), and another process of the fleet, which
+/// still had the standby as INACTIVE, moves to it before the old secret is retired.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_tells_the_fleet_its_old_secret_is_retiring() {
+    use twinkey_client::fleet::{FleetOptions, RedisFleet};
+    let redis = redis_server::RedisServer::start(None);
+    let cp = Cp::with(EmulatorOptions::default()).await;
+    let (id, key) = cp.documented_key();
+    let b = Engine::new(key.clone(), EngineOptions::default()).unwrap();
+    b.sync_state("key-two", SecretState::Inactive).unwrap();
+    let fleet = |origin: &str| FleetOptions {
+        url: redis.url(),
+        origin: Some(origin.into()),
+        ..FleetOptions::default()
+    };
+    let fb = RedisFleet::start(b.clone(), fleet("proc-b")).unwrap();
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while !fb.stats().connected {
+        assert!(std::time::Instant::now() < end, "B did not connect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(b.current(), "key-one");
+    // Stopped right after the switch was checkpointed: key-one is not retired yet.
+    let stopped = runner(&cp, config(&cp, &id, Some(key.clone())))
+        .with_fleet(fleet("rotation"))
+        .stop_at(StopAt::AfterCheckpoint(3))
+        .run()
+        .await;
+    assert!(stopped.is_err());
+    assert_eq!(cp.state(&id, "key-one"), "ACTIVE");
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while b.current() != "key-two" {
+        assert!(std::time::Instant::now() < end, "B still uses key-one");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = b.status();
+    assert!(status.secrets[1].preferred && status.secrets[1].usable);
+    let fp = key.secrets()[0].fingerprint().to_string();
+    let ttl: i64 = redis
+        .cli(&["PTTL", &format!("twinkey:{id}:{fp}:retiring")])
+        .parse()
+        .unwrap();
+    assert!(ttl > 3_000_000 && ttl <= 3_600_000, "{ttl}");
+    // Resumed, the rotation ends; its switch step says the fleet was told.
+    let report = runner(&cp, config(&cp, &id, Some(key.clone())))
+        .with_fleet(fleet("rotation"))
+        .run()
+        .await
+        .unwrap();
+    let switch = report.steps.iter().find(|r| r.action == "switch").unwrap();
+    let note = switch.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("the fleet was told key-one is retiring"),
+        "{note}"
+    );
+    assert_eq!(cp.state(&id, "key-one"), "INACTIVE");
+    drop(fb);
+}

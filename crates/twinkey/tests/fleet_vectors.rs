@@ -130,6 +130,12 @@ fn scenarios() {
             if let Some(ms) = step.get("advanceMs").and_then(Value::as_i64) {
                 run.clock.advance_ms(ms);
             }
+            if let Some(sync) = step.get("syncState") {
+                let state = twinkey::SecretState::parse(sync["state"].as_str().unwrap());
+                run.engine
+                    .sync_state(sync["secret"].as_str().unwrap(), state)
+                    .unwrap();
+            }
             if let Some(m) = step.get("apply") {
                 let m = FleetMessage::from_json(m.to_string().as_bytes()).unwrap();
                 outcome = Some(run.engine.apply_fleet(&m, &run.origin).as_str());

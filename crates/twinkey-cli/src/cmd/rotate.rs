@@ -60,6 +60,10 @@ pub struct Args {
     /// Do not verify the standby with a real request (not recommended).
     #[arg(long)]
     no_probe: bool,
+    /// The key's fleet (`redis://` or `rediss://`): at the switch, tell every process of it
+    /// that the old secret is retiring, so none prefers it (needs --key-file for its value).
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
     #[command(flatten)]
     control: ControlArgs,
 }
@@ -100,7 +104,13 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     config.probe_model = args.probe_model.clone();
     config.probe_policy.timeout = Duration::from_secs(args.probe_timeout);
     let state_file = config.state_file.clone();
-    let runner = RotationRunner::new(client, config)?;
+    let mut runner = RotationRunner::new(client, config)?;
+    if let Some(url) = &args.redis {
+        runner = runner.with_fleet(twinkey_client::fleet::FleetOptions {
+            url: url.clone(),
+            ..Default::default()
+        });
+    }
 
     if args.dry_run {
         let plan = runner.plan().await?;

@@ -15,8 +15,11 @@
 //!   message itself, expiring when its cooldown ends (extended by a later one, never
 //!   shortened; deleted by a recovery). Read at every (re)connection and every
 //!   `resync_interval`, so a message missed on the channel is not lost;
+//! - `<prefix>:<key OCID>:<fingerprint>:retiring` — a rotation's notice that the value is
+//!   being retired (see [`announce`]), kept and re-read the same way;
 //! - `<prefix>:<key OCID>:budget:{leases,held,seq}` — the shared tokens-per-minute budget
-//!   (see [`budget`]'s module docs), when the engine has a key-wide limit.
+//!   (see [`budget`]'s module docs), when the engine has a key-wide limit;
+//! - `<prefix>:<key OCID>:usage` — the fleet's usage totals (see [`usage`]'s module docs).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +36,9 @@ use twinkey::{Engine, Error, Event, Result, SubscriptionId};
 use crate::transport::shown_url;
 
 mod budget;
+mod usage;
+
+pub use usage::{MAX_FIELDS, read_fleet_usage};
 
 /// Extends a rejection's key, never shortens it, with the server's clock; then publishes.
 /// KEYS[1] the state key; ARGV[1] the message; ARGV[2] its cooldown end (ms since the epoch,
@@ -49,6 +55,62 @@ end
 redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1
 ";
+
+static EXTEND_SCRIPT: std::sync::LazyLock<redis::Script> =
+    std::sync::LazyLock::new(|| redis::Script::new(EXTEND));
+
+/// `<prefix>:<key OCID>:<fingerprint>:<kind>` (`rejected`, `retiring`).
+fn state_key(prefix: &str, key_id: &str, fingerprint: &str, kind: &str) -> String {
+    format!("{prefix}:{key_id}:{fingerprint}:{kind}")
+}
+
+/// Keeps `text` at `key` until `until` (never shortening what is there) and publishes it.
+async fn extend(
+    conn: &mut impl redis::aio::ConnectionLike,
+    key: &str,
+    text: &str,
+    until: twinkey::Timestamp,
+    channel: &str,
+) -> redis::RedisResult<i64> {
+    let now = twinkey::Clock::now(&twinkey::SystemClock).as_millis();
+    let mut inv = EXTEND_SCRIPT.key(key);
+    inv.arg(text).arg(until.as_millis()).arg(now).arg(channel);
+    inv.invoke_async::<i64>(conn).await
+}
+
+/// Tells the fleet of `message.key_id` one message, once, without joining it (a rotation
+/// runner's retiring notice): kept in Redis until the message's `until` and published.
+/// `TRANSPORT` when Redis does not answer within `op_timeout` (or 5 s, if longer);
+/// `INVALID_OPTIONS` for a bad URL or a recovery (which has no `until`).
+pub async fn announce(options: &FleetOptions, message: &FleetMessage) -> Result<()> {
+    let (kind, until) = match message.event {
+        FleetEvent::Rejected { until, .. } => ("rejected", until),
+        FleetEvent::Retiring { until, .. } => ("retiring", until),
+        FleetEvent::Recovered => {
+            return Err(Error::InvalidOptions {
+                reason: "fleet: only a rejection or a retiring notice can be announced".into(),
+            });
+        }
+    };
+    let client = redis_client(options)?;
+    let shown = shown_url(&options.url);
+    let key = state_key(&options.prefix, &message.key_id, &message.fingerprint, kind);
+    let channel = format!("{}:{}:fleet", options.prefix, message.key_id);
+    let work = async {
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        extend(&mut conn, &key, &message.to_json(), until, &channel).await
+    };
+    let limit = options.op_timeout.max(Duration::from_secs(5));
+    match tokio::time::timeout(limit, work).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::Transport {
+            reason: format!("fleet {shown}: {e}"),
+        }),
+        Err(_) => Err(Error::Transport {
+            reason: format!("fleet {shown}: timed out"),
+        }),
+    }
+}
 
 /// How a process joins a fleet.
 #[derive(Clone)]
@@ -193,6 +255,8 @@ pub struct FleetStats {
     pub returned: u64,
     /// Whether the engine's budget spends leases (the shared budget answers).
     pub budget_shared: bool,
+    /// Times this process's usage growth was added to the fleet's totals.
+    pub usage_rounds: u64,
 }
 
 #[derive(Default)]
@@ -207,6 +271,7 @@ struct Shared {
     leased: AtomicU64,
     lease_refusals: AtomicU64,
     returned: AtomicU64,
+    usage_rounds: AtomicU64,
     budget_attached: std::sync::atomic::AtomicBool,
 }
 
@@ -253,11 +318,8 @@ struct Link {
 }
 
 impl Link {
-    fn state_key(&self, fingerprint: &str) -> String {
-        format!(
-            "{}:{}:{fingerprint}:rejected",
-            self.options.prefix, self.key_id
-        )
+    fn state_key(&self, fingerprint: &str, kind: &str) -> String {
+        state_key(&self.options.prefix, &self.key_id, fingerprint, kind)
     }
 
     fn failed(&self, what: &str, why: &dyn std::fmt::Display) {
@@ -332,19 +394,19 @@ impl Link {
     /// Sends one message; `false` if Redis did not take it.
     async fn send(&self, conn: &mut redis::aio::ConnectionManager, m: &FleetMessage) -> bool {
         let text = m.to_json();
-        let key = self.state_key(&m.fingerprint);
+        let key = self.state_key(&m.fingerprint, "rejected");
         let done = match &m.event {
-            FleetEvent::Rejected { until, .. } => {
-                let now = twinkey::Clock::now(&twinkey::SystemClock).as_millis();
-                let script = redis::Script::new(EXTEND);
-                let mut inv = script.key(&key);
-                inv.arg(&text)
-                    .arg(until.as_millis())
-                    .arg(now)
-                    .arg(&self.channel);
-                self.timed("sending a rejection", inv.invoke_async::<i64>(conn))
-                    .await
-                    .is_some()
+            FleetEvent::Rejected { until, .. } | FleetEvent::Retiring { until, .. } => {
+                let key = match m.event {
+                    FleetEvent::Retiring { .. } => self.state_key(&m.fingerprint, "retiring"),
+                    _ => key,
+                };
+                self.timed(
+                    "sending a message",
+                    extend(conn, &key, &text, *until, &self.channel),
+                )
+                .await
+                .is_some()
             }
             FleetEvent::Recovered => {
                 let mut pipe = redis::pipe();
@@ -367,16 +429,18 @@ impl Link {
     async fn resync(&self, conn: &mut redis::aio::ConnectionManager) {
         let key = self.engine.key();
         for s in key.secrets() {
-            let k = self.state_key(s.fingerprint());
-            if let Some(v) = self
-                .timed(
-                    "reading the shared state",
-                    conn.get::<_, Option<Vec<u8>>>(&k),
-                )
-                .await
-                .flatten()
-            {
-                self.receive(&v);
+            for kind in ["rejected", "retiring"] {
+                let k = self.state_key(s.fingerprint(), kind);
+                if let Some(v) = self
+                    .timed(
+                        "reading the shared state",
+                        conn.get::<_, Option<Vec<u8>>>(&k),
+                    )
+                    .await
+                    .flatten()
+                {
+                    self.receive(&v);
+                }
             }
         }
     }
@@ -419,7 +483,9 @@ impl Link {
                 let mut still = Vec::new();
                 for m in pending.drain(..) {
                     let live = match &m.event {
-                        FleetEvent::Rejected { until, .. } => *until > now,
+                        FleetEvent::Rejected { until, .. } | FleetEvent::Retiring { until, .. } => {
+                            *until > now
+                        }
                         FleetEvent::Recovered => true,
                     };
                     if live && !self.send(c, &m).await {
@@ -472,6 +538,39 @@ impl Link {
     }
 }
 
+/// A Redis client for `options.url` (`redis://`, `rediss://`, Valkey alike), trusting
+/// `options.ca_file` for TLS when set; `INVALID_OPTIONS` otherwise.
+pub(crate) fn redis_client(options: &FleetOptions) -> Result<redis::Client> {
+    let invalid = |reason: String| Error::InvalidOptions { reason };
+    let shown = shown_url(&options.url);
+    let tls = ["rediss://", "valkeys://"]
+        .iter()
+        .any(|p| options.url.starts_with(p));
+    if !(tls || options.url.starts_with("redis://") || options.url.starts_with("valkey://")) {
+        return Err(invalid(format!(
+            "fleet URL {shown}: must be a redis:// or rediss:// URL"
+        )));
+    }
+    match &options.ca_file {
+        None => redis::Client::open(options.url.as_str()),
+        Some(_) if !tls => {
+            return Err(invalid(format!(
+                "fleet URL {shown}: a CA file needs a rediss:// URL"
+            )));
+        }
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| invalid(format!("fleet CA file {}: {e}", path.display())))?;
+            let certs = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            };
+            redis::Client::build_with_tls(options.url.as_str(), certs)
+        }
+    }
+    .map_err(|e| invalid(format!("fleet URL {shown}: {e}")))
+}
+
 impl RedisFleet {
     /// Joins `engine` to the fleet of its key at `options.url` (call within a Tokio runtime).
     /// Returns at once: connecting happens in the background, and until it does (or whenever
@@ -491,33 +590,7 @@ impl RedisFleet {
         options: FleetOptions,
     ) -> Result<RedisFleet> {
         let invalid = |reason: String| Error::InvalidOptions { reason };
-        let shown = shown_url(&options.url);
-        let tls = ["rediss://", "valkeys://"]
-            .iter()
-            .any(|p| options.url.starts_with(p));
-        if !(tls || options.url.starts_with("redis://") || options.url.starts_with("valkey://")) {
-            return Err(invalid(format!(
-                "fleet URL {shown}: must be a redis:// or rediss:// URL"
-            )));
-        }
-        let client = match &options.ca_file {
-            None => redis::Client::open(options.url.as_str()),
-            Some(_) if !tls => {
-                return Err(invalid(format!(
-                    "fleet URL {shown}: a CA file needs a rediss:// URL"
-                )));
-            }
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| invalid(format!("fleet CA file {}: {e}", path.display())))?;
-                let certs = redis::TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem),
-                };
-                redis::Client::build_with_tls(options.url.as_str(), certs)
-            }
-        }
-        .map_err(|e| invalid(format!("fleet URL {shown}: {e}")))?;
+        let client = redis_client(&options)?;
         let key_id = engine
             .key()
             .id
@@ -560,8 +633,9 @@ impl RedisFleet {
             runtime.spawn(link.clone().inbound(stopped.clone())),
         ];
         if let Some(slice) = slice {
-            tasks.push(runtime.spawn(link.budget_loop(slice, stopped)));
+            tasks.push(runtime.spawn(link.clone().budget_loop(slice, stopped.clone())));
         }
+        tasks.push(runtime.spawn(link.usage_loop(stopped)));
         Ok(RedisFleet {
             engine,
             subscription,
@@ -591,6 +665,7 @@ impl RedisFleet {
             lease_refusals: s.lease_refusals.load(Ordering::Relaxed),
             returned: s.returned.load(Ordering::Relaxed),
             budget_shared: s.budget_attached.load(Ordering::Relaxed),
+            usage_rounds: s.usage_rounds.load(Ordering::Relaxed),
         }
     }
 

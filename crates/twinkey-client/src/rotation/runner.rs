@@ -166,6 +166,10 @@ pub struct RotationReport {
 
 type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
+/// How long a rotation's retiring notice counts in the fleet (for processes that join later).
+#[cfg(feature = "fleet")]
+pub const RETIRING_NOTICE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Runs one rotation. See the module documentation.
 #[derive(Clone)]
 pub struct RotationRunner {
@@ -173,6 +177,8 @@ pub struct RotationRunner {
     config: RotationConfig,
     http: reqwest::Client,
     engine: Option<Engine>,
+    #[cfg(feature = "fleet")]
+    fleet: Option<crate::fleet::FleetOptions>,
     clock: Arc<dyn Clock>,
     on_progress: ProgressFn,
     stop_at: Option<StopAt>,
@@ -201,6 +207,8 @@ impl RotationRunner {
             config,
             http: crate::inference::default_http_client()?,
             engine: None,
+            #[cfg(feature = "fleet")]
+            fleet: None,
             clock: Arc::new(SystemClock),
             on_progress: Arc::new(|_| {}),
             stop_at: None,
@@ -219,6 +227,16 @@ impl RotationRunner {
     #[must_use]
     pub fn with_engine(mut self, engine: Engine) -> Self {
         self.engine = Some(engine);
+        self
+    }
+
+    /// The fleet of the key (Redis): at the switch, the runner tells it the old secret is
+    /// being retired ([`crate::fleet::announce`]), so no process of the fleet prefers it any
+    /// more. Needs the old value's fingerprint, from the engine or the key file.
+    #[cfg(feature = "fleet")]
+    #[must_use]
+    pub fn with_fleet(mut self, options: crate::fleet::FleetOptions) -> Self {
+        self.fleet = Some(options);
         self
     }
 
@@ -449,11 +467,15 @@ impl RotationRunner {
                         ));
                     }
                     Action::Switch { to } => {
+                        #[cfg(feature = "fleet")]
+                        let told = self.tell_fleet(to, &key, &renewed).await;
+                        #[cfg(not(feature = "fleet"))]
+                        let told = String::new();
                         self.update_engine(step, &action, &key, &renewed);
                         note = Some(if self.engine.is_some() {
-                            format!("the engine prefers {to}")
+                            format!("the engine prefers {to}{told}")
                         } else {
-                            format!("{to} is the preferred secret from now on")
+                            format!("{to} is the preferred secret from now on{told}")
                         });
                     }
                     _ => {}
@@ -652,6 +674,63 @@ impl RotationRunner {
             });
         }
         Ok(())
+    }
+
+    /// Tells the fleet (when there is one) that the secret other than `to` is being retired;
+    /// answers what to add to the step's note. A failure is logged, never fatal: the fleet
+    /// still follows the retirement once the old secret is refused.
+    #[cfg(feature = "fleet")]
+    async fn tell_fleet(
+        &self,
+        to: &str,
+        key: &ApiKey,
+        renewed: &BTreeMap<String, SecretValue>,
+    ) -> String {
+        let Some(options) = &self.fleet else {
+            return String::new();
+        };
+        let Ok(slot) = key.slot_of(to) else {
+            return String::new();
+        };
+        let from = key.secret(slot.other()).name.clone();
+        let known = [
+            self.engine.as_ref().map(Engine::key),
+            self.config.values.clone(),
+        ];
+        let fingerprint_of = |name: &str| {
+            known.iter().flatten().find_map(|k| {
+                let s = k.secret(k.slot_of(name).ok()?);
+                s.value.as_ref().map(|v| v.fingerprint().to_string())
+            })
+        };
+        let fingerprint = fingerprint_of(&from);
+        let standby = renewed
+            .get(to)
+            .map(|v| v.fingerprint().to_string())
+            .or_else(|| fingerprint_of(to));
+        let Some(fingerprint) = fingerprint else {
+            tracing::warn!(target: "twinkey", "cannot tell the fleet {from} is retiring: no value of it here (give the key file)");
+            return "; the fleet was not told (no value of the old secret here)".into();
+        };
+        let now = self.clock.now();
+        let message = twinkey::fleet::FleetMessage {
+            key_id: self.config.key_id.clone(),
+            secret: from.clone(),
+            fingerprint,
+            at: now,
+            origin: format!("rotation-{}", std::process::id()),
+            event: twinkey::fleet::FleetEvent::Retiring {
+                until: now.plus(RETIRING_NOTICE),
+                standby,
+            },
+        };
+        match crate::fleet::announce(options, &message).await {
+            Ok(()) => format!("; the fleet was told {from} is retiring"),
+            Err(e) => {
+                tracing::warn!(target: "twinkey", error = %e, "could not tell the fleet {from} is retiring");
+                "; the fleet could not be told".into()
+            }
+        }
     }
 
     /// Keeps an in-process engine in step with the rotation (the core says how).

@@ -47,8 +47,11 @@ impl Engine {
     /// A rejection cools the secret down here until the same instant (a cooldown is extended,
     /// never shortened) and moves traffic off it as a local rejection would; a recovery ends
     /// the cooldown unless this process saw a rejection after it. Messages about another key,
-    /// another value of the secret, or a cooldown already over change nothing. Events fire as
-    /// for local changes, with [`Event::origin`] set (so they are not sent back).
+    /// another value of the secret, or a cooldown already over change nothing. A retiring
+    /// notice makes the other secret the preferred one (and moves traffic to it) when it can
+    /// take the traffic here (an `INACTIVE` other secret whose value is the one the notice
+    /// names as verified counts as `ACTIVE` from then on). Events fire as for local changes, with [`Event::origin`] set (so
+    /// they are not sent back).
     pub fn apply_fleet(&self, message: &FleetMessage, own_origin: &str) -> FleetOutcome {
         use FleetOutcome::{Applied, Ignored};
         let inner = &*self.inner;
@@ -114,6 +117,42 @@ impl Engine {
                 let mut e = Event::new(EventKind::SecretRecovered, now, &s.name, s.fingerprint());
                 e.origin = Some(message.origin.clone());
                 self.emit(e);
+                Applied
+            }
+            FleetEvent::Retiring { until, ref standby } => {
+                if until <= now {
+                    return Ignored(IgnoredBecause::Expired);
+                }
+                let other = slot.other();
+                let o = view.key.secret(other);
+                if let Some(fp) = standby {
+                    if *fp != o.fingerprint() {
+                        return Ignored(IgnoredBecause::NoAlternative);
+                    }
+                    // The rotation verified and activated this very value.
+                    let inactive = o.state == crate::secret::SecretState::Inactive;
+                    if inactive
+                        && self
+                            .sync_state(&o.name, crate::secret::SecretState::Active)
+                            .is_err()
+                    {
+                        return Ignored(IgnoredBecause::NoAlternative);
+                    }
+                }
+                let view = inner.view.load_full();
+                if inner.preferred.load(Ordering::Acquire) == other as u8
+                    && inner.current.load(Ordering::Acquire) == other as u8
+                {
+                    return Ignored(IgnoredBecause::NotNewer);
+                }
+                if !matches!(
+                    self.pick(&view, now, [Some(other), None]),
+                    Some((o, Pick::Healthy, _)) if o == other
+                ) {
+                    return Ignored(IgnoredBecause::NoAlternative);
+                }
+                inner.preferred.store(other as u8, Ordering::Release);
+                self.follow(&view, other, now);
                 Applied
             }
         }

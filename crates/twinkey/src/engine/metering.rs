@@ -102,6 +102,8 @@ pub struct UsageReport {
     pub secrets: [String; 2],
     /// The budget, when one is configured.
     pub budget: Option<BudgetSnapshot>,
+    /// The fleet's totals as last read from it, when the engine is in one.
+    pub fleet: Option<crate::fleet::usage::FleetUsage>,
 }
 
 impl Engine {
@@ -266,6 +268,26 @@ impl Engine {
             minutes: inner.meter.minutes(now),
             secrets: Slot::BOTH.map(|s| view.key.secret(s).name.clone()),
             budget: inner.budget.as_ref().map(|b| b.snapshot(now)),
+            fleet: self.fleet_usage(),
         }
+    }
+
+    /// Sets the fleet's totals as just read (by a fleet link); [`Engine::usage`] and the
+    /// metrics show them from then on.
+    pub fn set_fleet_usage(&self, usage: crate::fleet::usage::FleetUsage) {
+        *self
+            .inner
+            .fleet_usage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(usage);
+    }
+
+    /// The fleet's totals as last set, if any.
+    pub fn fleet_usage(&self) -> Option<crate::fleet::usage::FleetUsage> {
+        self.inner
+            .fleet_usage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }

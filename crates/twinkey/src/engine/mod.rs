@@ -85,6 +85,8 @@ struct Inner {
     no_usable_latch: AtomicBool,
     subscribers: Subscribers,
     budget: Option<crate::budget::Budget>,
+    /// The fleet's usage totals as a fleet link last read them.
+    fleet_usage: std::sync::Mutex<Option<crate::fleet::usage::FleetUsage>>,
     meter: crate::usage::Meter,
     alerts: alerts::Alerts,
 }
@@ -365,6 +367,7 @@ impl Engine {
                 no_usable_latch: AtomicBool::new(false),
                 subscribers: Subscribers::default(),
                 budget,
+                fleet_usage: std::sync::Mutex::new(None),
                 meter: crate::usage::Meter::new(),
                 alerts,
             }),

@@ -9,7 +9,9 @@
 //!   uses [`PROVIDER_NAME`], its own choice;
 //! - `twinkey_*` metrics of the secrets (state, health, usability, seconds to expiry, attempts,
 //!   rejections, events per kind), the requests and tokens per secret/model/endpoint/status,
-//!   and the budget (used and limit per window, refunds, debits).
+//!   and the budget (used and limit per window, refunds, debits); for an engine in a fleet, the
+//!   fleet's totals (`twinkey_fleet_requests`, `twinkey_fleet_tokens`) and the shared budget's
+//!   leases.
 //!
 //! Labels carry the key's name, secret names and fingerprints, never a secret value.
 //!
@@ -178,7 +180,8 @@ impl Collector for Snapshot {
         self.genai(&mut enc)?;
         self.secrets(&mut enc)?;
         self.requests(&mut enc)?;
-        self.budget(&mut enc)
+        self.budget(&mut enc)?;
+        self.fleet(&mut enc)
     }
 }
 
@@ -505,6 +508,87 @@ impl Snapshot {
                             as f64
                             / 1000.0;
                         gauge(m, &labels(&[("key", key)]), left)?;
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// The fleet's totals (as the engine's fleet link last read them) and the leases of the
+    /// shared budget; nothing for an engine in no fleet.
+    fn fleet(&self, enc: &mut DescriptorEncoder<'_>) -> std::fmt::Result {
+        type Pick = fn(&crate::fleet::usage::FleetUsageRow) -> Vec<(&'static str, u64)>;
+        let rows = |m: &mut MetricEncoder<'_>, pick: Pick| -> std::fmt::Result {
+            for (key, _, usage, _) in &self.engines {
+                for r in usage.fleet.iter().flat_map(|f| &f.rows) {
+                    for (extra, v) in pick(r) {
+                        let mut l = labels(&[
+                            ("key", key),
+                            ("secret", &r.secret),
+                            ("fingerprint", &r.fingerprint),
+                            ("model", &r.model),
+                        ]);
+                        if !extra.is_empty() {
+                            l.push((Cow::Borrowed("type"), extra.to_owned()));
+                        }
+                        counter(m, &l, v)?;
+                    }
+                }
+            }
+            Ok(())
+        };
+        family(
+            enc,
+            "twinkey_fleet_requests",
+            "Requests answered across the fleet on this key, per secret and model.",
+            None,
+            MetricType::Counter,
+            |m| rows(m, |r| vec![("", r.requests)]),
+        )?;
+        family(
+            enc,
+            "twinkey_fleet_tokens",
+            "Tokens the service reported across the fleet, by type (input, output, total).",
+            None,
+            MetricType::Counter,
+            |m| {
+                rows(m, |r| {
+                    vec![
+                        ("input", r.input_tokens),
+                        ("output", r.output_tokens),
+                        ("total", r.total_tokens),
+                    ]
+                })
+            },
+        )?;
+        family(
+            enc,
+            "twinkey_fleet_budget_available_tokens",
+            "Tokens leased from the fleet's shared budget and not spent yet.",
+            None,
+            MetricType::Gauge,
+            |m| {
+                for (key, _, usage, _) in &self.engines {
+                    if let Some(f) = usage.budget.as_ref().and_then(|b| b.fleet.as_ref()) {
+                        #[allow(clippy::cast_precision_loss)]
+                        gauge(m, &labels(&[("key", key)]), f.available as f64)?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        family(
+            enc,
+            "twinkey_fleet_budget_shared",
+            "1 while admission spends leases of the fleet's budget, 0 while Redis is away.",
+            None,
+            MetricType::Gauge,
+            |m| {
+                for (key, _, usage, _) in &self.engines {
+                    if let Some(f) = usage.budget.as_ref().and_then(|b| b.fleet.as_ref()) {
+                        let v = if f.attached { 1.0 } else { 0.0 };
+                        gauge(m, &labels(&[("key", key)]), v)?;
                     }
                 }
                 Ok(())

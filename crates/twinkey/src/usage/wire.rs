@@ -167,14 +167,33 @@ pub fn usage_report_json(r: &UsageReport) -> Value {
             Value::Object(m)
         })
         .collect::<Vec<_>>();
-    json!({
+    let mut v = json!({
         "atMs": r.at.as_millis(),
         "keyId": r.key_id,
         "secrets": r.secrets,
         "rows": rows,
         "minutes": minutes_json(&r.minutes),
         "budget": r.budget.as_ref().map(snapshot_json),
-    })
+    });
+    if let (Some(f), Some(o)) = (&r.fleet, v.as_object_mut()) {
+        o.insert("fleet".into(), fleet_usage_json(f));
+    }
+    v
+}
+
+/// The fleet's totals: `{atMs, rows: [{secret, fingerprint, model, requests, inputTokens,
+/// outputTokens, totalTokens}], skipped}`.
+pub fn fleet_usage_json(f: &crate::fleet::usage::FleetUsage) -> Value {
+    let rows: Vec<Value> = f
+        .rows
+        .iter()
+        .map(|r| {
+            json!({"secret": r.secret, "fingerprint": r.fingerprint, "model": r.model,
+                "requests": r.requests, "inputTokens": r.input_tokens,
+                "outputTokens": r.output_tokens, "totalTokens": r.total_tokens})
+        })
+        .collect();
+    json!({"atMs": f.at.as_millis(), "rows": rows, "skipped": f.skipped})
 }
 
 #[cfg(test)]

@@ -11,11 +11,20 @@
 //!  "consecutive":1,"origin":"host-4711-a3f9"}
 //! {"v":1,"type":"recovered","keyId":"...","secret":"key-one","fingerprint":"80f49e70",
 //!  "atMs":1767225660000,"origin":"host-4711-a3f9"}
+//! {"v":1,"type":"retiring","keyId":"...","secret":"key-one","fingerprint":"80f49e70",
+//!  "atMs":1767225700000,"untilMs":1767229300000,"standbyFingerprint":"1c2d3e4f",
+//!  "origin":"rotation-host-99-0c1d"}
 //! ```
+//!
+//! A `retiring` notice comes from a rotation runner at its switch: the value is about to be
+//! retired, so nobody should prefer it any more; `standbyFingerprint` (optional) is the value
+//! of the other secret the rotation verified and activated.
 //!
 //! It names the secret by name and fingerprint, never by value. Fields not listed are ignored
 //! (a later version may add some); a wrong type, a missing field or a value out of range is
 //! `INVALID_FLEET_MESSAGE`.
+
+pub mod usage;
 
 use serde_json::{Map, Value, json};
 
@@ -46,6 +55,16 @@ pub enum FleetEvent {
     },
     /// A probe of the secret succeeded: it works again.
     Recovered,
+    /// A rotation is retiring this value of the secret: prefer the other one from now on
+    /// (the notice counts until `until`, for processes that join later).
+    Retiring {
+        /// When the notice stops counting.
+        until: Timestamp,
+        /// The fingerprint of the other secret's value the rotation verified: a process
+        /// holding that value takes it as `ACTIVE` (one holding another value of it does not
+        /// switch). `None`: no claim about the other secret.
+        standby: Option<String>,
+    },
 }
 
 /// One message between the processes of a fleet.
@@ -92,6 +111,8 @@ pub enum IgnoredBecause {
     NotNewer,
     /// A recovery of a secret that is not cooling down here.
     NotCoolingDown,
+    /// A retiring notice while the other secret cannot take the traffic here.
+    NoAlternative,
 }
 
 impl FleetOutcome {
@@ -107,6 +128,7 @@ impl FleetOutcome {
                 IgnoredBecause::Expired => "ignored:expired",
                 IgnoredBecause::NotNewer => "ignored:not_newer",
                 IgnoredBecause::NotCoolingDown => "ignored:not_cooling_down",
+                IgnoredBecause::NoAlternative => "ignored:no_alternative",
             },
         }
     }
@@ -180,7 +202,33 @@ impl FleetMessage {
                 }
             }
             Some("recovered") => FleetEvent::Recovered,
-            _ => return Err(bad("type must be \"rejected\" or \"recovered\"")),
+            Some("retiring") => {
+                let until = int(m, "untilMs", 0..=i64::MAX)?;
+                if until < at || until - at > MAX_COOLDOWN_MS {
+                    return Err(bad(format!(
+                        "untilMs must be from atMs to atMs + {MAX_COOLDOWN_MS}"
+                    )));
+                }
+                let standby = match m.get("standbyFingerprint") {
+                    None | Some(Value::Null) => None,
+                    Some(_) => {
+                        let fp = text(m, "standbyFingerprint", 64)?;
+                        if !fp.bytes().all(|b| b.is_ascii_hexdigit()) {
+                            return Err(bad("standbyFingerprint must be hexadecimal"));
+                        }
+                        Some(fp.to_owned())
+                    }
+                };
+                FleetEvent::Retiring {
+                    until: Timestamp::from_millis(until),
+                    standby,
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "type must be \"rejected\", \"recovered\" or \"retiring\"",
+                ));
+            }
         };
         Ok(FleetMessage {
             key_id: text(m, "keyId", 512)?.to_owned(),
@@ -214,6 +262,13 @@ impl FleetMessage {
                 v["consecutive"] = (*consecutive).into();
             }
             FleetEvent::Recovered => v["type"] = "recovered".into(),
+            FleetEvent::Retiring { until, standby } => {
+                v["type"] = "retiring".into();
+                v["untilMs"] = until.as_millis().into();
+                if let Some(fp) = standby {
+                    v["standbyFingerprint"] = fp.as_str().into();
+                }
+            }
         }
         v
     }
