@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TWINKEY_ROOT"
 
-steps=(rust crosscheck fidelity tokens python node tpm wasm browser soak fuzz)
+steps=(rust crosscheck fidelity tokens python node tpm fleet wasm browser soak fuzz)
 passed=0; failed=()
 start=$SECONDS
 for s in "${steps[@]}"; do

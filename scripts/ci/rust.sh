@@ -5,12 +5,13 @@ set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 cd "$TWINKEY_ROOT"
 
-# The fleet tests start and kill redis-server processes of their own (Debian's package).
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-  step "apt-get install -y redis-server"
+# The fleet tests start and kill redis-server processes of their own (Debian's package); the
+# rediss:// test makes its certificates with openssl.
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null || ! command -v openssl >/dev/null; then
+  step "apt-get install -y redis-server openssl"
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends redis-server openssl
 fi
 
 step "cargo fmt --check"

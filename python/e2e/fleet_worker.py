@@ -1,0 +1,63 @@
+"""One Python process of a fleet, for the multi-process end-to-end test
+(``test_fleet_processes.py``) and the demo: loads a key file, joins the fleet with
+``twinkey.fleet``, prints ``{"ready": true, "origin": ...}``, waits for a line on stdin, then
+sends ``requests`` chat completions, ``concurrency`` at a time, with the real async openai
+client, and prints ``{"done": true, "ok", "failed", "errors", "stats"}``.
+
+``python fleet_worker.py '{"keyFile": ..., "baseUrl": ..., "redis": ..., "origin": "py-1",
+"requests": 250, "concurrency": 8, "maxTokens": 20, "budget": null}'``"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import twinkey
+import twinkey.openai
+
+
+async def run(config: dict[str, Any], engine: twinkey.Engine) -> tuple[int, list[str]]:
+    client = twinkey.openai.async_client(engine, base_url=config["baseUrl"])
+    total = int(config["requests"])
+    queue = iter(range(total))
+    errors: list[str] = []
+    ok = 0
+
+    async def worker() -> None:
+        nonlocal ok
+        for _ in queue:
+            try:
+                await client.chat.completions.create(
+                    model="openai.gpt-oss-120b",
+                    max_tokens=int(config.get("maxTokens", 20)),
+                    messages=[{"role": "user", "content": "Say hello to the fleet."}],
+                )
+                ok += 1
+            except Exception as e:
+                errors.append(f"{type(e).__name__}: {e}")
+
+    await asyncio.gather(*(worker() for _ in range(int(config["concurrency"]))))
+    return ok, errors
+
+
+def main() -> None:
+    config: dict[str, Any] = json.loads(sys.argv[1])
+    key = twinkey.ApiKey.from_json(Path(config["keyFile"]).read_text())
+    engine = twinkey.Engine(key, budget=config.get("budget"))
+    with twinkey.fleet(engine, config["redis"], origin=config["origin"]) as fleet:
+        end = time.monotonic() + 10
+        while not (fleet.stats() or {}).get("connected") and time.monotonic() < end:
+            time.sleep(0.02)
+        print(json.dumps({"ready": True, "origin": fleet.origin}), flush=True)
+        sys.stdin.readline()
+        ok, errors = asyncio.run(run(config, engine))
+        done = {"done": True, "ok": ok, "failed": len(errors), "errors": errors[:5], "stats": fleet.stats()}
+        print(json.dumps(done), flush=True)
+
+
+if __name__ == "__main__":
+    main()
