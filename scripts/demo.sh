@@ -7,7 +7,7 @@
 #   1. build the twinkey CLI (release, once)
 #   2. start `twinkey emulate` on a free loopback port with a fresh key (--init)
 #   3. Rust path: `twinkey demo` drives requests through twinkey-client
-#   (Python, Node and browser paths are appended after step 3; see the note there.)
+#   (Python, Node, browser, rotation and fleet paths are appended after step 3; see the note there.)
 #   last: stop the emulator, print the summary
 #
 # Knobs: DEMO_REQUESTS (default 300), DEMO_CONCURRENCY (default 16).
@@ -59,8 +59,8 @@ run_path() {
   fi
 }
 
-step "1. build the twinkey CLI (release)"
-cargo build --release --locked -p twinkey-cli
+step "1. build the twinkey CLI and the Rust fleet worker (release)"
+cargo build --release --locked -p twinkey-cli --bin twinkey --example fleet_worker
 TWINKEY="$CARGO_TARGET_DIR/release/twinkey"
 
 step "2. start the emulator on a free loopback port"
@@ -190,6 +190,26 @@ rotation_path() {
 }
 run_path rotation rotation_path
 # --- end of the Rotation path -----------------------------------------------------------------
+
+# --- Fleet path (owner: fleets; python/e2e/fleet_demo.py) -------------------------------------
+# Three processes (Rust, Python, Node) on one key share a redis-server on loopback: a revocation
+# seen by one reaches the others before they send, one budget, fleet-wide usage.
+step "Fleet: $REQUESTS requests from 3 processes (Rust, Python, Node) sharing a redis-server; the secret in use is revoked a third of the way"
+fleet_path() {
+  if ! command -v redis-server >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo -n"; fi
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+      --no-install-recommends redis-server >/dev/null || return 1
+  fi
+  new_key_file "$work/fleet-key.json"
+  (cd python/e2e && TWINKEY_FLEET_WORKER="$CARGO_TARGET_DIR/release/examples/fleet_worker" \
+    "$TWINKEY_CACHE/venv-py-openai3/bin/python" fleet_demo.py --twinkey "$TWINKEY" \
+    --base-url "$TWINKEY_DEMO_BASE_URL" --admin-url "$TWINKEY_DEMO_ADMIN_URL" \
+    --key-file "$work/fleet-key.json" --requests "$REQUESTS" \
+    --concurrency "$(( CONCURRENCY < 8 ? CONCURRENCY : 8 ))")
+}
+run_path fleet fleet_path
+# --- end of the Fleet path --------------------------------------------------------------------
 
 step "stop the emulator"
 stop_emulator

@@ -301,7 +301,10 @@ export declare class NativeFleet {
   stats(): { sent: number; applied: number; ignored: number; invalid: number; errors: number; connected: boolean; leased: number; leaseRefusals: number; returned: number; budgetShared: boolean } | null
   /** Whether `close()` was called. */
   get closed(): boolean
-  /** Leaves the fleet (idempotent). */
+  /**
+   * Leaves the fleet (idempotent), after adding this process's last usage to the fleet's
+   * totals (blocking a few operation limits at most).
+   */
   close(): void
 }
 

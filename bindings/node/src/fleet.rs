@@ -71,10 +71,13 @@ impl NativeFleet {
             .is_none()
     }
 
-    /// Leaves the fleet (idempotent).
+    /// Leaves the fleet (idempotent), after adding this process's last usage to the fleet's
+    /// totals (blocking a few operation limits at most).
     #[napi]
     pub fn close(&self) {
         let link = self.link.lock().unwrap_or_else(|p| p.into_inner()).take();
-        drop(link);
+        if let Some(link) = link {
+            napi::bindgen_prelude::block_on(link.close());
+        }
     }
 }

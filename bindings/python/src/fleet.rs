@@ -12,7 +12,7 @@ use twinkey_client::fleet::{FleetOptions, RedisFleet};
 use crate::engine::PyEngine;
 use crate::errors::IntoPyResult;
 use crate::pyjson::to_python;
-use crate::runtime::runtime;
+use crate::runtime::{block_on, runtime};
 
 /// A process's link to the fleet of its key; `close()` (or leaving a `with` block) leaves it.
 #[pyclass(module = "twinkey._native", name = "Fleet", frozen)]
@@ -74,10 +74,21 @@ impl PyFleet {
         to_python(py, &self.stats_value())
     }
 
-    /// Leaves the fleet (idempotent).
-    fn close(&self) {
+    /// Leaves the fleet (idempotent), after adding this process's last usage to the fleet's
+    /// totals (waiting a few operation limits at most, with the GIL released).
+    fn close(&self, py: Python<'_>) {
         let link = self.link.lock().unwrap_or_else(|p| p.into_inner()).take();
-        drop(link);
+        if let Some(link) = link {
+            // Inside twinkey's own I/O thread (a callback) it cannot wait: it leaves at once.
+            let _ = block_on(
+                py,
+                async move {
+                    link.close().await;
+                    Ok(())
+                },
+                |_, ()| Ok(()),
+            );
+        }
     }
 
     /// Whether `close()` was called.
@@ -94,8 +105,8 @@ impl PyFleet {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, _args: &Bound<'_, pyo3::types::PyTuple>) {
-        self.close();
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
+        self.close(py);
     }
 
     fn __repr__(&self) -> String {

@@ -86,6 +86,7 @@ async fn main() {
     }
     let errors = errors.lock().unwrap().clone();
     let stats = serde_json::to_value(fleet.stats()).unwrap();
+    fleet.close().await;
     println!(
         "{}",
         json!({"done": true, "ok": ok, "failed": errors.len(),

@@ -143,3 +143,19 @@ async fn read_fleet_usage_refuses_what_it_cannot_read() {
     assert_eq!(e.code(), "TRANSPORT");
     assert!(!e.to_string().contains("pw-4242"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_adds_the_last_growth() {
+    let redis = RedisServer::start(None);
+    let env = Env::start().await;
+    let a = env.client.engine().clone();
+    let mut slow = options(&redis.url(), "proc-a");
+    slow.resync_interval = Duration::from_secs(3600);
+    let fa = RedisFleet::start(a.clone(), slow).unwrap();
+    send(&env.client, 3).await;
+    fa.close().await;
+    let got = read_fleet_usage(&options(&redis.url(), "cli"), &env.key_id())
+        .await
+        .unwrap();
+    assert_eq!(got.rows.iter().map(|r| r.requests).sum::<u64>(), 3);
+}

@@ -283,6 +283,9 @@ pub struct RedisFleet {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The usage counters' task: [`RedisFleet::close`] lets it add its last growth.
+    usage: Option<JoinHandle<()>>,
+    op_timeout: Duration,
 }
 
 impl std::fmt::Debug for RedisFleet {
@@ -635,7 +638,8 @@ impl RedisFleet {
         if let Some(slice) = slice {
             tasks.push(runtime.spawn(link.clone().budget_loop(slice, stopped.clone())));
         }
-        tasks.push(runtime.spawn(link.usage_loop(stopped)));
+        let op_timeout = link.options.op_timeout;
+        let usage = Some(runtime.spawn(link.usage_loop(stopped)));
         Ok(RedisFleet {
             engine,
             subscription,
@@ -643,6 +647,8 @@ impl RedisFleet {
             shared,
             stop,
             tasks,
+            usage,
+            op_timeout,
         })
     }
 
@@ -669,9 +675,21 @@ impl RedisFleet {
         }
     }
 
-    /// Leaves the fleet (what was not sent yet is dropped).
+    /// Leaves the fleet at once (what was not sent yet is dropped).
     pub fn stop(self) {
         drop(self);
+    }
+
+    /// Leaves the fleet after adding this process's last usage growth to the fleet's totals
+    /// (waiting at most a few `op_timeout`s for Redis); messages not sent yet are dropped.
+    pub async fn close(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(usage) = self.usage.take() {
+            let limit = self.op_timeout * 4 + Duration::from_millis(100);
+            if tokio::time::timeout(limit, usage).await.is_err() {
+                tracing::debug!("fleet: the last usage round did not finish in time");
+            }
+        }
     }
 }
 
@@ -679,7 +697,7 @@ impl Drop for RedisFleet {
     fn drop(&mut self) {
         self.engine.unsubscribe(self.subscription);
         let _ = self.stop.send(true);
-        for t in &self.tasks {
+        for t in self.tasks.iter().chain(&self.usage) {
             t.abort();
         }
     }

@@ -52,7 +52,8 @@ async fn read(
 }
 
 impl Link {
-    /// Adds this process's growth and reads the totals back, every `resync_interval`.
+    /// Adds this process's growth and reads the totals back, every `resync_interval`; when
+    /// stopped, adds what grew since the last round (within `op_timeout`) and ends.
     pub(super) async fn usage_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let key = usage_key(&self.options.prefix, &self.key_id);
         let mut tally = UsageTally::new();
@@ -60,34 +61,52 @@ impl Link {
         let mut tick = tokio::time::interval(self.options.resync_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                _ = stop.changed() => return,
-                _ = tick.tick() => {}
-            }
+            let last = tokio::select! {
+                _ = stop.changed() => true,
+                _ = tick.tick() => false,
+            };
             if conn.is_none() {
                 conn = self.connect().await;
             }
-            let Some(c) = conn.as_mut() else { continue };
-            let increments = tally.increments(&usage_fields(&self.engine.usage()));
-            if !increments.is_empty() {
-                let mut pipe = redis::pipe();
-                pipe.atomic();
-                for (field, n) in &increments {
-                    pipe.hincr(&key, field, *n).ignore();
+            if let Some(c) = conn.as_mut() {
+                self.add_growth(c, &key, &mut tally).await;
+                if last {
+                    return;
                 }
-                if self
-                    .timed("adding usage", pipe.query_async::<()>(c))
-                    .await
-                    .is_some()
-                {
-                    tally.sent(&increments);
-                    self.shared.usage_rounds.fetch_add(1, Ordering::Relaxed);
+                let now = self.engine.now();
+                if let Some(Some(usage)) = self.timed("reading usage", read(c, &key, now)).await {
+                    self.engine.set_fleet_usage(usage);
                 }
             }
-            let now = self.engine.now();
-            if let Some(Some(usage)) = self.timed("reading usage", read(c, &key, now)).await {
-                self.engine.set_fleet_usage(usage);
+            if last {
+                return;
             }
+        }
+    }
+
+    /// Adds what this process's usage grew by since the last round that Redis took.
+    async fn add_growth(
+        &self,
+        conn: &mut redis::aio::ConnectionManager,
+        key: &str,
+        tally: &mut UsageTally,
+    ) {
+        let increments = tally.increments(&usage_fields(&self.engine.usage()));
+        if increments.is_empty() {
+            return;
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for (field, n) in &increments {
+            pipe.hincr(key, field, *n).ignore();
+        }
+        if self
+            .timed("adding usage", pipe.query_async::<()>(conn))
+            .await
+            .is_some()
+        {
+            tally.sent(&increments);
+            self.shared.usage_rounds.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
