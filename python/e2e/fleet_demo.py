@@ -16,6 +16,7 @@ import subprocess
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from fleet_support import Proc, Redis, free_port, worker_args
@@ -40,7 +41,7 @@ def main() -> int:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read() or b"null")
 
-    key_id = json.loads(open(a.key_file).read())["id"]
+    key_id = json.loads(Path(a.key_file).read_text())["id"]
 
     def counts(field: str, secret: str | None = None) -> int:
         rows = admin("GET", "/counts")["secrets"]
