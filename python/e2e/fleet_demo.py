@@ -15,11 +15,9 @@ import json
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
-from typing import Any
 
-from fleet_support import Proc, Redis, free_port, worker_args
+from fleet_support import EmuAdmin, Proc, Redis, worker_args
 
 LIMIT = 60_000
 
@@ -34,20 +32,10 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=4)
     a = p.parse_args()
 
-    def admin(method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{a.admin_url}{path}", data=data, method=method)
-        req.add_header("content-type", "application/json")
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return json.loads(resp.read() or b"null")
+    emu = EmuAdmin(a.admin_url, json.loads(Path(a.key_file).read_text())["id"])
+    key_id = emu.key_id
 
-    key_id = json.loads(Path(a.key_file).read_text())["id"]
-
-    def counts(field: str, secret: str | None = None) -> int:
-        rows = admin("GET", "/counts")["secrets"]
-        return sum(r[field] for r in rows if r["keyId"] == key_id and secret in (None, r["secret"]))
-
-    redis = Redis(free_port())
+    redis = Redis()
     workers: list[Proc] = []
     per = a.requests // 3
     budget = {"tokensPerMinute": LIMIT, "policy": "wait", "maxWaitMs": 60_000}
@@ -69,14 +57,14 @@ def main() -> int:
             w.wait_line("ready", 60)
         time.sleep(0.5)
         # 100 ms per answer, so the revocation lands in the middle of the traffic.
-        admin("POST", "/faults", {"route": "*", "latencyMs": 100})
+        emu.admin("POST", "/faults", {"route": "*", "latencyMs": 100})
         revoked: dict[str, int] = {}
 
         def revoke() -> None:
-            while counts("requests") < per:
+            while emu.of("requests") < per:
                 time.sleep(0.01)
-            admin("POST", f"/keys/{key_id}/setstate", {"keyName": "key-one", "state": "REVOKED"})
-            revoked["at"] = counts("requests")
+            emu.revoke("key-one")
+            revoked["at"] = emu.of("requests")
 
         t = threading.Thread(target=revoke)
         t.start()
@@ -86,7 +74,7 @@ def main() -> int:
         done = [w.wait_line("done", 300) for w in workers]
         elapsed = time.monotonic() - start
         t.join(timeout=30)
-        admin("DELETE", "/faults")
+        emu.admin("DELETE", "/faults")
         print(f"Fleet: {3 * per} requests from 3 processes sharing {redis.url}, {elapsed:.1f} s")
         for d, kind in zip(done, ("Rust", "Python", "Node"), strict=True):
             s = d["stats"]
@@ -94,7 +82,7 @@ def main() -> int:
                 f"  {kind:<6} ok {d['ok']:>4}  failed {d['failed']}  told the fleet {s['sent']}  "
                 f"learned from it {s['applied']}  leased {s['leased']} tokens"
             )
-        rejected = counts("rejected", "key-one")
+        rejected = emu.of("rejected", "key-one")
         in_flight = 3 * a.concurrency
         print(
             f"  key-one revoked after {revoked.get('at', '?')} requests: {rejected} rejected round trip(s) "

@@ -3,56 +3,23 @@ children that print JSON lines, and how to start each language's fleet worker.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "python" / "tests"))
+from redis_server import Redis, free_port  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Redis:
-    """A redis-server on 127.0.0.1:``port``."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        end = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
-            except OSError:
-                assert time.monotonic() < end, "redis-server did not start"
-                time.sleep(0.02)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)
-            self.process.kill()
-        self.process.wait()
+__all__ = ["EmuAdmin", "Proc", "Redis", "free_port", "send_chats", "worker_args"]
 
 
 class Proc:
@@ -109,3 +76,54 @@ def worker_args(kind: str) -> tuple[list[str], Path | None]:
     if kind == "python":
         return [sys.executable, str(HERE / "fleet_worker.py")], None
     return ["node", str(ROOT / "node" / "e2e" / "fleet-worker.mjs")], ROOT / "node"
+
+
+class EmuAdmin:
+    """The emulator's admin API (``/_emulator/``) for one key."""
+
+    def __init__(self, admin_url: str, key_id: str) -> None:
+        self.admin_url = admin_url
+        self.key_id = key_id
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.admin_url}{path}", data=data, method=method)
+        req.add_header("content-type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def counts(self) -> dict[str, Any]:
+        c: dict[str, Any] = self.admin("GET", "/counts")
+        return c
+
+    def of(self, field: str, secret: str | None = None) -> int:
+        """A counter (requests, accepted, rejected) of the key, of one secret or both."""
+        rows = self.counts()["secrets"]
+        return sum(r[field] for r in rows if r["keyId"] == self.key_id and secret in (None, r["secret"]))
+
+    def revoke(self, secret: str) -> None:
+        self.admin("POST", f"/keys/{self.key_id}/setstate", {"keyName": secret, "state": "REVOKED"})
+
+
+async def send_chats(client: Any, requests: int, concurrency: int, max_tokens: int) -> tuple[int, list[str]]:
+    """Sends ``requests`` chat completions through an async openai client, ``concurrency`` at a
+    time; answers how many succeeded and the errors of the others."""
+    queue = iter(range(requests))
+    errors: list[str] = []
+    ok = 0
+
+    async def worker() -> None:
+        nonlocal ok
+        for _ in queue:
+            try:
+                await client.chat.completions.create(
+                    model="openai.gpt-oss-120b",
+                    max_tokens=max_tokens,
+                    messages=[{"role": "user", "content": "Say hello to the fleet."}],
+                )
+                ok += 1
+            except Exception as e:
+                errors.append(f"{type(e).__name__}: {e}")
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return ok, errors

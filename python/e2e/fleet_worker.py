@@ -16,32 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fleet_support import send_chats
+
 import twinkey
 import twinkey.openai
-
-
-async def run(config: dict[str, Any], engine: twinkey.Engine) -> tuple[int, list[str]]:
-    client = twinkey.openai.async_client(engine, base_url=config["baseUrl"])
-    total = int(config["requests"])
-    queue = iter(range(total))
-    errors: list[str] = []
-    ok = 0
-
-    async def worker() -> None:
-        nonlocal ok
-        for _ in queue:
-            try:
-                await client.chat.completions.create(
-                    model="openai.gpt-oss-120b",
-                    max_tokens=int(config.get("maxTokens", 20)),
-                    messages=[{"role": "user", "content": "Say hello to the fleet."}],
-                )
-                ok += 1
-            except Exception as e:
-                errors.append(f"{type(e).__name__}: {e}")
-
-    await asyncio.gather(*(worker() for _ in range(int(config["concurrency"]))))
-    return ok, errors
 
 
 def main() -> None:
@@ -54,8 +32,13 @@ def main() -> None:
             time.sleep(0.02)
         print(json.dumps({"ready": True, "origin": fleet.origin}), flush=True)
         sys.stdin.readline()
-        ok, errors = asyncio.run(run(config, engine))
-        done = {"done": True, "ok": ok, "failed": len(errors), "errors": errors[:5], "stats": fleet.stats()}
+        client = twinkey.openai.async_client(engine, base_url=config["baseUrl"])
+        sent = send_chats(
+            client, int(config["requests"]), int(config["concurrency"]), int(config.get("maxTokens", 20))
+        )
+        ok, errors = asyncio.run(sent)
+        stats = fleet.stats()
+        done = {"done": True, "ok": ok, "failed": len(errors), "errors": errors[:5], "stats": stats}
         print(json.dumps(done), flush=True)
 
 

@@ -153,6 +153,10 @@ fn fleet_scenarios() {
     assert_eq!(c["leaseSpendMs"], ms(twinkey::budget::LEASE_SPEND));
     assert_eq!(c["leaseHoldMs"], ms(twinkey::budget::LEASE_HOLD));
     assert_eq!(c["fleetPollMs"], ms(twinkey::budget::FLEET_POLL));
+    assert_eq!(
+        c["leaseRenewAheadMs"],
+        ms(twinkey::budget::LEASE_RENEW_AHEAD)
+    );
     let scenarios = v["scenarios"].as_array().unwrap();
     for s in scenarios {
         run(s);

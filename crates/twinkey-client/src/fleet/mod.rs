@@ -275,7 +275,9 @@ struct Shared {
     budget_attached: std::sync::atomic::AtomicBool,
 }
 
-/// A process's link to its fleet; [`RedisFleet::stop`] (or dropping it) leaves the fleet.
+/// A process's link to its fleet (the shared health store, budget and usage of the key);
+/// [`RedisFleet::close`], [`RedisFleet::stop`] or dropping it leaves the fleet.
+#[doc(alias = "RedisStore")]
 pub struct RedisFleet {
     engine: Engine,
     subscription: SubscriptionId,

@@ -9,8 +9,9 @@
 //!   can go over is real usage above the estimates of the requests in flight (owed, and paid
 //!   from the next lease).
 //! - The book asks for a slice when less than half a slice is left, or for what a waiting
-//!   request needs when that is more; a refusal from the pool stops the asking until the time
-//!   it gave.
+//!   request needs when that is more, or — while it is spending — when every live lease's
+//!   spend window ends within [`LEASE_RENEW_AHEAD`]; a refusal from the pool stops the asking
+//!   until the time it gave.
 //! - A lease goes back when it is exhausted (with how long ago it was last spent, so the pool
 //!   can free it a minute after that rather than after the whole hold) or when its spend
 //!   window ends (with what was left unspent, freed at once).
@@ -25,6 +26,9 @@ use crate::time::Timestamp;
 pub const LEASE_SPEND: Duration = Duration::from_secs(5);
 /// How long the pool holds a lease's tokens after granting it.
 pub const LEASE_HOLD: Duration = Duration::from_secs(5 + KEEP_SECONDS as u64);
+/// A process that is spending asks for a new slice this long before its live leases' spend
+/// windows end, so admission does not stop at the boundary.
+pub const LEASE_RENEW_AHEAD: Duration = Duration::from_secs(1);
 /// How long a request no lease covers waits before it asks again.
 pub const FLEET_POLL: Duration = Duration::from_millis(50);
 
@@ -173,7 +177,17 @@ impl LeaseBook {
             return None;
         }
         let available = self.available(now);
-        if available >= self.slice.div_ceil(2) && available >= self.demand {
+        let ahead = now.plus(LEASE_RENEW_AHEAD);
+        let spending = self
+            .held
+            .iter()
+            .any(|h| h.last_spent.is_some_and(|t| now.since(t) < LEASE_SPEND));
+        let lasting = self
+            .held
+            .iter()
+            .any(|h| h.live(ahead) && h.spent < h.tokens);
+        if available >= self.slice.div_ceil(2) && available >= self.demand && (lasting || !spending)
+        {
             return None;
         }
         Some(self.slice.max(self.demand.saturating_sub(available)))

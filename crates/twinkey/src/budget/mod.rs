@@ -28,7 +28,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use headers::{MAX_RETRY_AFTER, RateLimitHeaders};
-pub use lease::{FLEET_POLL, LEASE_HOLD, LEASE_SPEND, LeaseReturn, LeaseSnapshot};
+pub use lease::{
+    FLEET_POLL, LEASE_HOLD, LEASE_RENEW_AHEAD, LEASE_SPEND, LeaseReturn, LeaseSnapshot,
+};
 pub use options::{BudgetOptions, DEFAULT_HIGH_WATER, DEFAULT_MAX_WAIT, Policy};
 pub use window::{KEEP_SECONDS, Window};
 

@@ -134,6 +134,14 @@ fn gauge(m: &mut MetricEncoder<'_>, l: &Labels, v: f64) -> std::fmt::Result {
     m.encode_family(l)?.encode_gauge(&v)
 }
 
+/// A counter with a `type` label (`input`, `output`, `total`) added unless `kind` is empty.
+fn typed_counter(m: &mut MetricEncoder<'_>, mut l: Labels, kind: &str, v: u64) -> std::fmt::Result {
+    if !kind.is_empty() {
+        l.push((Cow::Borrowed("type"), kind.to_owned()));
+    }
+    counter(m, &l, v)
+}
+
 fn counter(m: &mut MetricEncoder<'_>, l: &Labels, v: u64) -> std::fmt::Result {
     m.encode_family(l)?
         .encode_counter::<Labels, u64, f64>(&v, None)
@@ -392,7 +400,7 @@ impl Snapshot {
                 for r in &usage.rows {
                     let status = r.row.status.to_string();
                     for (extra, v) in f(&r.row) {
-                        let mut l = labels(&[
+                        let l = labels(&[
                             ("key", key),
                             ("secret", &r.secret),
                             ("fingerprint", &r.fingerprint),
@@ -400,10 +408,7 @@ impl Snapshot {
                             ("endpoint", r.row.endpoint.as_str()),
                             ("status", &status),
                         ]);
-                        if !extra.is_empty() {
-                            l.push((Cow::Borrowed("type"), extra.to_owned()));
-                        }
-                        counter(m, &l, v)?;
+                        typed_counter(m, l, extra, v)?;
                     }
                 }
             }
@@ -523,16 +528,13 @@ impl Snapshot {
             for (key, _, usage, _) in &self.engines {
                 for r in usage.fleet.iter().flat_map(|f| &f.rows) {
                     for (extra, v) in pick(r) {
-                        let mut l = labels(&[
+                        let l = labels(&[
                             ("key", key),
                             ("secret", &r.secret),
                             ("fingerprint", &r.fingerprint),
                             ("model", &r.model),
                         ]);
-                        if !extra.is_empty() {
-                            l.push((Cow::Borrowed("type"), extra.to_owned()));
-                        }
-                        counter(m, &l, v)?;
+                        typed_counter(m, l, extra, v)?;
                     }
                 }
             }
