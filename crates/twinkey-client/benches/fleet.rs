@@ -134,7 +134,10 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     let s = fm.stats();
-    assert!(s.budget_shared && s.leased > 0 && s.usage_rounds > 0, "{s:?}");
+    assert!(
+        s.budget_shared && s.leased > 0 && s.usage_rounds > 0,
+        "{s:?}"
+    );
     eprintln!("fleet stats after the metered run: {s:?}");
 }
 
