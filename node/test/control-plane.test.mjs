@@ -38,6 +38,18 @@ describe('ControlPlane against the emulator', () => {
     await emu?.stop()
   })
 
+  test('each secret its own expiry at creation (staggered)', async () => {
+    const [one, two] = ['2031-01-01T00:00:00.000Z', '2031-07-01T00:00:00.000Z']
+    const keyDetails = [
+      { keyName: 'key-one', timeExpiry: one },
+      { keyName: 'key-two', timeExpiry: two },
+    ]
+    const created = await cp.create({ displayName: 'node-staggered', compartmentId: emu.tenancy, keyDetails })
+    assert.deepEqual(created.data.keys.map((k) => k.timeExpiry), [one, two])
+    const got = await cp.get(created.data.id)
+    assert.deepEqual(got.data.keys.map((k) => k.timeExpiry), [one, two])
+  })
+
   test('the eight operations round-trip', async () => {
     // Create: the answer's data has masks only; its key holds both new values, once.
     const created = await cp.create({ displayName: 'node-ops', compartmentId: emu.tenancy, keyDetails: TWO, freeformTags: { team: 'node' } })

@@ -111,6 +111,23 @@ async def test_the_eight_operations_async(
     assert (await cp.get(key_id)).key.lifecycle_state == "DELETED"
 
 
+def test_staggered_expiries_at_creation(control_plane: twinkey.ControlPlane, tenancy: str) -> None:
+    """Each secret its own expiry (a mapping), so the two do not expire together."""
+    one = datetime.datetime(2031, 1, 1, tzinfo=UTC)
+    two = datetime.datetime(2031, 7, 1, tzinfo=UTC)
+    created = control_plane.create(tenancy, "py-staggered", time_expiry={"key-one": one, "key-two": two})
+    assert [s.time_expiry for s in created.key.secrets] == [one, two]
+    got = control_plane.get(created.key.id).key
+    assert [s.time_expiry for s in got.secrets] == [one, two]
+    # Only key-one listed: key-two gets the service's default (90 days from now).
+    partly = control_plane.create(tenancy, "py-partly", time_expiry={"key-one": one}).key
+    assert partly.secrets[0].time_expiry == one
+    assert partly.secrets[1].time_expiry is not None and partly.secrets[1].time_expiry < one
+    with pytest.raises(twinkey.KeyDocumentError) as bad:
+        control_plane.create(tenancy, "py-bad", time_expiry={"key-three": one})
+    assert bad.value.code == "INVALID_OPTIONS" and "key-three" in str(bad.value)
+
+
 def check_created_named(created: twinkey.KeyResponse, names: tuple[str, str]) -> str:
     key = created.key
     assert tuple(s.name for s in key.secrets) == names and all(s.has_value for s in key.secrets)

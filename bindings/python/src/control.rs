@@ -12,7 +12,7 @@ use twinkey::control::{CreateApiKeyDetails, ListApiKeys, UpdateApiKeyDetails};
 use twinkey::{ApiKey, Result, SecretState, Timestamp};
 use twinkey_client::{ApiResponse, CallOptions, ControlPlaneClient, Page};
 
-use crate::control_args::{CallArgs, ListArgs, Tags, create_details, update_details};
+use crate::control_args::{CallArgs, ListArgs, Tags, create_details, expiries, update_details};
 use crate::control_reply::{PyKeyResponse, PyListPage, PyUnitResponse};
 use crate::errors::IntoPyResult;
 use crate::hygiene::{quote, refuse_pickle};
@@ -216,8 +216,9 @@ impl PyControlPlane {
         self.control.region.as_deref()
     }
 
-    /// CreateApiKey: a key with two secrets named `key_names`, expiring at `time_expiry`
-    /// (default: the service's, 90 days). The answer's key holds both new values (shown once).
+    /// CreateApiKey: a key with two secrets named `key_names`, expiring at `time_expiry` (one
+    /// time for both, or `{name: time}` to stagger them; default: the service's, 90 days). The
+    /// answer's key holds both new values (shown once).
     #[pyo3(
         signature = (
             compartment_id, display_name, *,
@@ -245,7 +246,7 @@ impl PyControlPlane {
         retries: bool,
     ) -> PyResult<PyKeyResponse> {
         let tags = Tags::from_python(freeform_tags, defined_tags)?;
-        let expiry = from_python_opt(time_expiry)?;
+        let expiry = expiries(time_expiry)?;
         let d = create_details(
             compartment_id,
             display_name,
@@ -253,7 +254,7 @@ impl PyControlPlane {
             expiry,
             description,
             tags,
-        );
+        )?;
         let o = call(None, opc_request_id, retry_token, retries);
         block_on(py, self.control.create(d, o), PyKeyResponse::new)
     }

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
+use pyo3::types::PyMapping;
 use serde::de::DeserializeOwned;
 use twinkey::control::{
-    CreateApiKeyDetails, KeyDetails, ListApiKeys, RetryPolicy, SortBy, SortOrder,
-    UpdateApiKeyDetails,
+    CreateApiKeyDetails, Expiries, ListApiKeys, RetryPolicy, SortBy, SortOrder, UpdateApiKeyDetails,
 };
-use twinkey::{Error, Result, Timestamp};
+use twinkey::{Error, Result};
 
 use crate::pyjson::to_value;
 
@@ -74,27 +74,44 @@ impl Tags {
     }
 }
 
-/// CreateApiKeyDetails: two secrets named `key_names`, both expiring at `time_expiry` (the
-/// service's default when `None`).
+/// `time_expiry` of `create`: a time for both secrets, or a mapping of secret name to time
+/// (each secret listed expires then; the others at the service's default).
+pub fn expiries(value: Option<&Bound<'_, PyAny>>) -> PyResult<Expiries> {
+    match value {
+        Some(v) if v.cast::<PyMapping>().is_ok() => {
+            let mut per_secret = Vec::new();
+            for item in v.cast::<PyMapping>()?.items()?.iter() {
+                let (name, t): (String, Bound<'_, PyAny>) = item.extract()?;
+                per_secret.push((name, crate::time::from_python(&t)?));
+            }
+            Ok((None, per_secret))
+        }
+        other => Ok((crate::time::from_python_opt(other)?, Vec::new())),
+    }
+}
+
+/// CreateApiKeyDetails: two secrets named `key_names`, expiring as [`expiries`] read them
+/// (`twinkey::control::key_details_for` decides; `INVALID_OPTIONS` for a name not in
+/// `key_names`).
 pub fn create_details(
     compartment_id: String,
     display_name: String,
     key_names: (String, String),
-    time_expiry: Option<Timestamp>,
+    expiry: Expiries,
     description: Option<String>,
     tags: Tags,
-) -> CreateApiKeyDetails {
-    CreateApiKeyDetails {
+) -> PyResult<CreateApiKeyDetails> {
+    let key_details =
+        twinkey::control::key_details_for([&key_names.0, &key_names.1], expiry.0, &expiry.1)
+            .map_err(crate::errors::to_py_err)?;
+    Ok(CreateApiKeyDetails {
         display_name,
         compartment_id,
-        key_details: vec![
-            KeyDetails::new(key_names.0, time_expiry),
-            KeyDetails::new(key_names.1, time_expiry),
-        ],
+        key_details,
         description,
         freeform_tags: tags.freeform,
         defined_tags: tags.defined,
-    }
+    })
 }
 
 /// UpdateApiKeyDetails (every field optional).

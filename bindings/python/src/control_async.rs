@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyAny;
 
 use crate::control::{Control, call};
-use crate::control_args::{ListArgs, Tags, create_details, update_details};
+use crate::control_args::{ListArgs, Tags, create_details, expiries, update_details};
 use crate::control_reply::{PyKeyResponse, PyListPage, PyUnitResponse};
 use crate::errors::IntoPyResult;
 use crate::hygiene::refuse_pickle;
@@ -53,8 +53,9 @@ impl PyAsyncControlPlane {
         self.control.region.as_deref()
     }
 
-    /// CreateApiKey: a key with two secrets named `key_names`, expiring at `time_expiry`
-    /// (default: the service's, 90 days). The answer's key holds both new values (shown once).
+    /// CreateApiKey: a key with two secrets named `key_names`, expiring at `time_expiry` (one
+    /// time for both, or `{name: time}` to stagger them; default: the service's, 90 days). The
+    /// answer's key holds both new values (shown once).
     #[pyo3(
         signature = (
             compartment_id, display_name, *,
@@ -82,7 +83,7 @@ impl PyAsyncControlPlane {
         retries: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let tags = Tags::from_python(freeform_tags, defined_tags)?;
-        let expiry = from_python_opt(time_expiry)?;
+        let expiry = expiries(time_expiry)?;
         let d = create_details(
             compartment_id,
             display_name,
@@ -90,7 +91,7 @@ impl PyAsyncControlPlane {
             expiry,
             description,
             tags,
-        );
+        )?;
         let o = call(None, opc_request_id, retry_token, retries);
         awaitable(py, self.control.create(d, o), PyKeyResponse::new)
     }

@@ -486,3 +486,168 @@ async fn rotate_dry_run_then_stop_and_resume() {
     #[cfg(unix)]
     assert_eq!(mode(&out), 0o600);
 }
+
+/// One chat completion through the emulator with the key file's values (sets `timeLastUsed`).
+async fn one_request(env: &Env, key_file: &std::path::Path) {
+    let engine = twinkey::Engine::new(
+        twinkey::ApiKey::load(key_file).unwrap(),
+        twinkey::EngineOptions::default(),
+    )
+    .unwrap();
+    let client = twinkey_client::InferenceClient::new(engine, &env.server.base_url()).unwrap();
+    let body = serde_json::json!({"model": "openai.gpt-oss-120b", "messages": [{"role": "user", "content": "hi"}]});
+    let r = client.post_json("chat/completions", &body).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_check_exit_codes_and_rotate_only_when_due() {
+    let env = Env::start("check", 0).await;
+    let now = twinkey::Clock::now(&twinkey::SystemClock);
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let (soon, later) = (now.plus(day * 5), now.plus(day * 60));
+    // Staggered expiries at creation; a name that is not the key's is refused.
+    let key_file = env.dir.join("key.json");
+    let r = env
+        .twinkey(&[
+            "keys",
+            "create",
+            "--display-name",
+            "staggered",
+            "--expiry",
+            &format!("key-one={soon},key-three={later}"),
+        ])
+        .await;
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("INVALID_OPTIONS") && r.stderr.contains("key-three"),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .twinkey(&[
+            "--json",
+            "keys",
+            "create",
+            "--display-name",
+            "staggered",
+            "--expiry",
+            &format!("key-one={soon},key-two={later}"),
+            "--secret-out",
+            key_file.to_str().unwrap(),
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = r.json()["data"]["id"].as_str().unwrap().to_string();
+    let stored = env.emu.store().get(&id).unwrap().key;
+    assert_eq!(stored.secrets()[0].time_expiry, Some(soon));
+    assert_eq!(stored.secrets()[1].time_expiry, Some(later));
+    env.emu
+        .store()
+        .set_state(&id, "key-two", &SecretState::Inactive)
+        .unwrap();
+    // The applications' key file says what they use: key-one only.
+    let mut local: Value =
+        serde_json::from_str(&std::fs::read_to_string(&key_file).unwrap()).unwrap();
+    local["keys"][1]["state"] = "INACTIVE".into();
+    std::fs::write(&key_file, local.to_string()).unwrap();
+    let kf = key_file.to_str().unwrap();
+
+    // key-one (in use) expires in 5 days: exit 3 with a 14-day window, 0 with a 3-day one.
+    let r = env.twinkey(&["--json", "keys", "check", &id]).await;
+    assert_eq!(r.code, 3, "{} {}", r.stdout, r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["findings"][0]["code"], "expiring");
+    assert_eq!(doc["findings"][0]["secret"], "key-one");
+    assert_eq!(doc["exitCode"], 3);
+    let r = env.twinkey(&["keys", "check", &id, "--within", "3d"]).await;
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("ok (nothing expires within 3days)"),
+        "{}",
+        r.stdout
+    );
+
+    // keys get shows timeLastUsed once the inference side accepted key-one.
+    one_request(&env, &key_file).await;
+    let r = env.twinkey(&["keys", "get", &id]).await;
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("key-one"))
+        .unwrap()
+        .to_string();
+    assert!(!line.contains("last used -"), "{line}");
+    assert!(
+        r.stdout.contains("last used -"),
+        "key-two was never used: {}",
+        r.stdout
+    );
+    let r = env.twinkey(&["--json", "keys", "get", &id]).await;
+    assert!(r.json()["data"]["keys"][0]["timeLastUsed"].is_string());
+
+    // rotate --if-expiring-within: nothing due within 3 days; due within 14.
+    let state = env.dir.join("rotate-state.json");
+    let sf = state.to_str().unwrap();
+    let rotate = |window: &'static str| {
+        let id = id.clone();
+        let (kf, sf) = (kf.to_string(), sf.to_string());
+        let env = &env;
+        async move {
+            env.twinkey(&[
+                "rotate",
+                &id,
+                "--key-file",
+                &kf,
+                "--state-file",
+                &sf,
+                "--if-expiring-within",
+                window,
+            ])
+            .await
+        }
+    };
+    let r = rotate("3d").await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("nothing to do"), "{}", r.stdout);
+    assert_eq!(env.state(&id, "key-one"), "ACTIVE");
+    assert_eq!(env.state(&id, "key-two"), "INACTIVE");
+    let r = rotate("14d").await;
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("rotation due: key-one (in use) expires at"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(env.state(&id, "key-one"), "INACTIVE");
+    assert_eq!(env.state(&id, "key-two"), "ACTIVE");
+    // Now key-two (60 days) is in use: nothing due.
+    let r = rotate("14d").await;
+    assert!(r.stdout.contains("nothing to do"), "{}", r.stdout);
+
+    // key-one revoked: without a key file, no usable standby (4); the applications' key file
+    // still has it ACTIVE: revoked in use (5).
+    env.emu
+        .store()
+        .set_state(&id, "key-one", &SecretState::Revoked)
+        .unwrap();
+    let r = env.twinkey(&["keys", "check", &id]).await;
+    assert_eq!(r.code, 4, "{} {}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("[no_usable_standby]"), "{}", r.stdout);
+    let r = env
+        .twinkey(&["--json", "keys", "check", &id, "--key-file", kf])
+        .await;
+    assert_eq!(r.code, 5, "{} {}", r.stdout, r.stderr);
+    assert_eq!(r.json()["findings"][0]["code"], "revoked_in_use");
+    // Nothing usable: 6.
+    env.emu
+        .store()
+        .set_state(&id, "key-two", &SecretState::Inactive)
+        .unwrap();
+    let r = env.twinkey(&["keys", "check", &id]).await;
+    assert_eq!(r.code, 6, "{} {}", r.stdout, r.stderr);
+    for s in twinkey::ApiKey::load(&key_file).unwrap().secrets() {
+        assert!(!r.stdout.contains(s.value.as_ref().unwrap().expose()));
+    }
+}

@@ -19,12 +19,15 @@
 //!   JWTs, EdDSA or HS256) for browser tooling: mint, verify (RFC 8725), the relay's admission
 //!   gate and the browser client's token cache.
 //!
+//! - [`check`]: a key's health for operations scripts (`twinkey keys check`) and whether a
+//!   rotation is due.
 //! - [`usage`] / [`budget`]: token usage read from requests and responses, and the key's
 //!   tokens-per-minute budget (estimate, admit or wait, reconcile, 429s folded in).
 //!
 //! Bindings do the I/O with their host's HTTP stack and loop on the engine's [`Verdict`]s.
 
 pub mod budget;
+pub mod check;
 pub mod control;
 pub mod destination;
 pub mod engine;

@@ -35,6 +35,10 @@ pub struct Args {
     /// Print the plan and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Only rotate when the secret in use expires within this window (`14d`, `2w`, `36h`), or
+    /// a rotation is in progress; otherwise do nothing and exit 0 (for cron).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    if_expiring_within: Option<Duration>,
     /// The checkpoint file (default: .twinkey-rotate-<key suffix>.json here). Removed when the
     /// rotation is done; rerun the same command to resume.
     #[arg(long, value_name = "FILE")]
@@ -110,6 +114,21 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
             url: url.clone(),
             ..Default::default()
         });
+    }
+
+    if let Some(window) = args.if_expiring_within {
+        match runner.due_within(window).await? {
+            Some(reason) => out.human(format!("rotation due: {reason}")),
+            None => {
+                out.json_line(&json!({"event": "not_due", "keyId": args.key_id, "within": humantime::format_duration(window).to_string()}));
+                out.human(format!(
+                    "nothing to do: no secret in use of {} expires within {}",
+                    args.key_id,
+                    humantime::format_duration(window)
+                ));
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
     }
 
     if args.dry_run {

@@ -286,6 +286,21 @@ impl RotationRunner {
         }
     }
 
+    /// Whether the rotation has work within `window` (`twinkey rotate --if-expiring-within`):
+    /// `Some(reason)` when a rotation is in progress (its checkpoint exists: it is always
+    /// resumed) or when the secret in use expires within `window` (`twinkey::check::rotation_due`);
+    /// `None` when nothing is due. Changes nothing.
+    pub async fn due_within(&self, window: std::time::Duration) -> Result<Option<String>> {
+        if files::load_state(&self.config.state_file)?.is_some() {
+            return Ok(Some(format!(
+                "a rotation is in progress ({})",
+                self.config.state_file.display()
+            )));
+        }
+        let key = self.fetch().await?;
+        twinkey::check::rotation_due(&key, &self.config.options, window, self.clock.now())
+    }
+
     /// The plan from the current state (`--dry-run`): nothing is changed, no file written.
     pub async fn plan(&self) -> Result<RotationPlan> {
         let key = self.fetch().await?;

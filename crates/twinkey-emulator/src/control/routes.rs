@@ -106,12 +106,30 @@ fn answer_empty(status: StatusCode) -> Answer {
     }
 }
 
-fn key_answer(stored: &StoredKey, reveal: &[&str]) -> Answer {
+fn key_answer(emu: &Emulator, stored: &StoredKey, reveal: &[&str]) -> Answer {
     answer_json(
         StatusCode::OK,
-        &api_key(&stored.key, reveal),
+        &key_doc(emu, &stored.key, reveal),
         Some(&stored.etag),
     )
+}
+
+/// The key's document with each secret's `timeLastUsed`: when the inference side last
+/// accepted it (absent when never).
+fn key_doc(emu: &Emulator, key: &ApiKey, reveal: &[&str]) -> Value {
+    let mut doc = api_key(key, reveal);
+    let id = key.id.as_deref().unwrap_or_default();
+    if let Some(items) = doc.get_mut("keys").and_then(Value::as_array_mut) {
+        for (item, secret) in items.iter_mut().zip(key.secrets()) {
+            if let (Some(obj), Some(t)) = (
+                item.as_object_mut(),
+                emu.counters().last_used(id, &secret.name),
+            ) {
+                obj.insert("timeLastUsed".into(), Value::String(t.to_rfc3339()));
+            }
+        }
+    }
+    doc
 }
 
 fn into_response(a: Answer) -> Response {
@@ -458,13 +476,16 @@ fn do_create(call: &Call) -> Result<Answer, OciError> {
     key.defined_tags = defined;
     let stored = call.emu.store().insert(key).map_err(store_error)?;
     tracing::info!(key = stored.id(), "control plane: API key created");
-    Ok(key_answer(&stored, &[&names[0], &names[1]]))
+    Ok(key_answer(&call.emu, &stored, &[&names[0], &names[1]]))
 }
 
 fn do_list(call: &Call) -> Result<Answer, OciError> {
     let q = Query::parse(call.uri.query())?;
     let (page, next) = q.page(call.emu.store().list());
-    let items: Vec<Value> = page.iter().map(|s| api_key(&s.key, &[])).collect();
+    let items: Vec<Value> = page
+        .iter()
+        .map(|s| key_doc(&call.emu, &s.key, &[]))
+        .collect();
     let mut a = answer_json(StatusCode::OK, &collection(items), None);
     if let Some(v) = next.and_then(|n| HeaderValue::from_str(&n).ok()) {
         a.headers.insert(OPC_NEXT_PAGE.clone(), v);
@@ -474,7 +495,7 @@ fn do_list(call: &Call) -> Result<Answer, OciError> {
 
 fn do_get(call: &Call, id: &str) -> Result<Answer, OciError> {
     let stored = call.emu.store().get(id).ok_or_else(|| not_found(id))?;
-    Ok(key_answer(&stored, &[]))
+    Ok(key_answer(&call.emu, &stored, &[]))
 }
 
 fn do_update(call: &Call, id: &str) -> Result<Answer, OciError> {
@@ -508,7 +529,7 @@ fn do_update(call: &Call, id: &str) -> Result<Answer, OciError> {
             Ok(())
         })
         .map_err(store_error)?;
-    Ok(key_answer(&stored, &[]))
+    Ok(key_answer(&call.emu, &stored, &[]))
 }
 
 fn do_delete(call: &Call, id: &str) -> Result<Answer, OciError> {
@@ -552,7 +573,7 @@ fn do_set_state(call: &Call, id: &str) -> Result<Answer, OciError> {
         .set_state(id, &name, &state)
         .map_err(store_error)?;
     tracing::info!(key = id, secret = %name, state = %state, "control plane: state set");
-    Ok(key_answer(&stored, &[]))
+    Ok(key_answer(&call.emu, &stored, &[]))
 }
 
 fn do_renew(call: &Call, id: &str) -> Result<Answer, OciError> {
@@ -576,7 +597,7 @@ fn do_renew(call: &Call, id: &str) -> Result<Answer, OciError> {
         .renew(id, &name, Some(expiry))
         .map_err(store_error)?;
     tracing::info!(key = id, secret = %name, fingerprint = value.fingerprint(), "control plane: renewed");
-    Ok(key_answer(&stored, &[&name]))
+    Ok(key_answer(&call.emu, &stored, &[&name]))
 }
 
 fn do_change_compartment(call: &Call, id: &str) -> Result<Answer, OciError> {

@@ -20,8 +20,9 @@ pub mod response;
 pub mod retry;
 
 pub use ops::{
-    ApiRequest, ChangeApiKeyCompartmentDetails, CreateApiKeyDetails, KeyDetails, ListApiKeys,
-    Operation, RenewApiKeyDetails, SetApiKeyStateDetails, SortBy, SortOrder, UpdateApiKeyDetails,
+    ApiRequest, ChangeApiKeyCompartmentDetails, CreateApiKeyDetails, Expiries, KeyDetails,
+    ListApiKeys, Operation, RenewApiKeyDetails, SetApiKeyStateDetails, SortBy, SortOrder,
+    UpdateApiKeyDetails, key_details_for,
 };
 pub use policy::{PolicyScope, manage_statement, policy_statements};
 pub use response::{parse_api_key, parse_collection, service_error};

@@ -203,6 +203,42 @@ impl KeyDetails {
     }
 }
 
+/// Expiries of a new key's secrets: one for every secret (`None`: the service's default), and
+/// per-secret ones by name (see [`key_details_for`]).
+pub type Expiries = (Option<Timestamp>, Vec<(String, Timestamp)>);
+
+/// The two `KeyDetails` of a new key named `names`: each secret expires at its entry in
+/// `per_secret` (by name), else at `default` (else the service's default, 90 days), so the two
+/// can be staggered. `INVALID_OPTIONS` for an entry that names neither secret, or one twice.
+pub fn key_details_for(
+    names: [&str; 2],
+    default: Option<Timestamp>,
+    per_secret: &[(String, Timestamp)],
+) -> Result<Vec<KeyDetails>> {
+    for (i, (name, _)) in per_secret.iter().enumerate() {
+        if !names.contains(&name.as_str()) {
+            return Err(Error::InvalidOptions {
+                reason: format!(
+                    "an expiry for {name:?}, which is not one of the key's secrets ({})",
+                    names.join(", ")
+                ),
+            });
+        }
+        if per_secret[..i].iter().any(|(n, _)| n == name) {
+            return Err(Error::InvalidOptions {
+                reason: format!("two expiries for {name:?}"),
+            });
+        }
+    }
+    Ok(names
+        .iter()
+        .map(|name| {
+            let own = per_secret.iter().find(|(n, _)| n == name).map(|(_, t)| *t);
+            KeyDetails::new(*name, own.or(default))
+        })
+        .collect())
+}
+
 /// `CreateApiKeyDetails`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

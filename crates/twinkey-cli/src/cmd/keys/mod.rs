@@ -5,6 +5,7 @@
 //! document in OCI's shape with both values, usable as a twinkey key file; `renew` writes the
 //! value alone, for a `"key": "file:FILE"` reference). Values are never logged.
 
+mod check;
 mod policy;
 mod show;
 mod write;
@@ -50,6 +51,9 @@ enum Command {
     ChangeCompartment(MoveArgs),
     /// Print the least-privilege IAM policy statements that let a key call the models.
     Policy(policy::Args),
+    /// Check a key for cron and CI: exit 3 a secret expires within --within, 4 no usable
+    /// standby, 5 a revoked secret still in use, 6 no usable secret; 0 when all is well.
+    Check(check::Args),
 }
 
 #[derive(clap::Args, Debug)]
@@ -100,32 +104,65 @@ struct ListArgs {
     control: ControlArgs,
 }
 
-/// `--expiry` or `--days`.
+/// `--expiry` or `--days`: one value for every secret, or `NAME=VALUE,...` per secret (so the
+/// two secrets of a new key can expire apart).
 #[derive(clap::Args, Debug)]
 struct ExpiryArgs {
-    /// Expiry of the secret(s), RFC 3339.
+    /// Expiry, RFC 3339: `TIME`, or per secret `key-one=TIME,key-two=TIME`.
     #[arg(long, value_name = "TIME", conflicts_with = "days")]
     expiry: Option<String>,
-    /// Expiry in this many days (the service's default: 90).
+    /// Expiry in this many days (the service's default: 90): `N`, or per secret
+    /// `key-one=N,key-two=M`.
     #[arg(long, value_name = "N")]
-    days: Option<u32>,
+    days: Option<String>,
 }
 
 impl ExpiryArgs {
-    fn resolve(&self) -> Result<Option<Timestamp>, Failure> {
-        match (&self.expiry, self.days) {
-            (Some(t), _) => Ok(Some(Timestamp::parse_rfc3339(t).map_err(|_| {
+    /// One expiry for every secret, and the per-secret ones (`NAME=VALUE,...`).
+    fn resolve(&self) -> Result<twinkey::control::Expiries, Failure> {
+        let (flag, text) = match (&self.expiry, &self.days) {
+            (Some(t), _) => ("--expiry", t),
+            (None, Some(d)) => ("--days", d),
+            (None, None) => return Ok((None, Vec::new())),
+        };
+        let one = |value: &str| -> Result<Timestamp, Failure> {
+            let bad = |what: &str| {
                 Failure::new(
                     "INVALID_ARGUMENT",
-                    format!("--expiry {t:?} is not RFC 3339"),
+                    format!("{flag} {value:?} is not {what}"),
                 )
-            })?)),
-            (None, Some(d)) => Ok(Some(
-                twinkey::Clock::now(&twinkey::SystemClock)
-                    .plus(std::time::Duration::from_secs(u64::from(d) * 24 * 3600)),
-            )),
-            (None, None) => Ok(None),
+            };
+            if flag == "--expiry" {
+                return Timestamp::parse_rfc3339(value).map_err(|_| bad("RFC 3339"));
+            }
+            let days: u32 = value.parse().map_err(|_| bad("a number of days"))?;
+            Ok(twinkey::Clock::now(&twinkey::SystemClock)
+                .plus(std::time::Duration::from_secs(u64::from(days) * 24 * 3600)))
+        };
+        if !text.contains('=') {
+            return Ok((Some(one(text.trim())?), Vec::new()));
         }
+        let mut per_secret = Vec::new();
+        for part in text.split(',') {
+            let (name, value) = part.split_once('=').ok_or_else(|| {
+                Failure::new(
+                    "INVALID_ARGUMENT",
+                    format!("{flag}: {part:?} is not NAME=VALUE"),
+                )
+            })?;
+            per_secret.push((name.trim().to_string(), one(value.trim())?));
+        }
+        Ok((None, per_secret))
+    }
+
+    /// The expiries of `names`, in that order.
+    fn for_secrets(&self, names: [&str; 2]) -> Result<Vec<KeyDetails>, Failure> {
+        let (default, per_secret) = self.resolve()?;
+        Ok(twinkey::control::key_details_for(
+            names,
+            default,
+            &per_secret,
+        )?)
     }
 }
 
@@ -235,6 +272,7 @@ fn opts(if_match: &Option<String>) -> CallOptions {
 pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     match args.command {
         Command::Policy(a) => policy::run(&a, out),
+        Command::Check(a) => check::run(a, out).await,
         Command::List(a) => list(a, out).await,
         Command::Get(GetArgs { id: a, usage_url }) => {
             let r = a
@@ -349,7 +387,6 @@ async fn create(a: CreateArgs, out: Output) -> Result<ExitCode, Failure> {
     if let Some(p) = &a.secret_out {
         write::check_free(p)?;
     }
-    let expiry = a.expiry.resolve()?;
     let compartment = match a.compartment_id.clone() {
         Some(c) => c,
         None => a.control.tenancy()?,
@@ -357,7 +394,7 @@ async fn create(a: CreateArgs, out: Output) -> Result<ExitCode, Failure> {
     let details = CreateApiKeyDetails {
         display_name: a.display_name.clone(),
         compartment_id: compartment,
-        key_details: vec![KeyDetails::new(one, expiry), KeyDetails::new(two, expiry)],
+        key_details: a.expiry.for_secrets([one, two])?,
         description: a.description.clone(),
         ..CreateApiKeyDetails::default()
     };
@@ -380,7 +417,17 @@ async fn renew(a: RenewArgs, out: Output) -> Result<ExitCode, Failure> {
     if let Some(p) = &a.secret_out {
         write::check_free(p)?;
     }
-    let expiry = a.expiry.resolve()?;
+    let (default, per_secret) = a.expiry.resolve()?;
+    let expiry = match per_secret.as_slice() {
+        [] => default,
+        [(name, t)] if *name == a.secret => Some(*t),
+        _ => {
+            return Err(Failure::new(
+                "INVALID_ARGUMENT",
+                format!("renew takes one expiry, for {}", a.secret),
+            ));
+        }
+    };
     let r = a
         .control
         .client()?

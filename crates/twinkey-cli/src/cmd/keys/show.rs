@@ -20,12 +20,14 @@ fn lines(key: &ApiKey) -> Vec<String> {
         key.lifecycle_state.as_deref().unwrap_or("-"),
     )];
     for s in key.secrets() {
+        let time =
+            |t: Option<twinkey::Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_rfc3339());
         out.push(format!(
-            "  {:<10} {:<9} expires {}  mask {}",
+            "  {:<10} {:<9} expires {}  last used {}  mask {}",
             s.name,
             s.state.as_str(),
-            s.time_expiry
-                .map_or_else(|| "-".to_string(), |t| t.to_rfc3339()),
+            time(s.time_expiry),
+            time(s.time_last_used),
             s.key_mask.as_deref().unwrap_or("-"),
         ));
     }
