@@ -203,11 +203,11 @@ pub fn check_key(
     for slot in [Slot::One, Slot::Two] {
         let s = key.secret(slot);
         let other = key.secret(slot.other());
-        let in_use = s.state == SecretState::Active
-            || local_active(local, &s.name)
-            || (gone(s) && used_after_revocation(s));
+        let in_file = local_active(local, &s.name);
+        let in_use =
+            s.state == SecretState::Active || in_file || (gone(s) && used_after_revocation(s));
         if gone(s) && in_use {
-            let by = if local_active(local, &s.name) {
+            let by = if in_file {
                 "the key file still has it ACTIVE"
             } else {
                 "the service saw it used after it was revoked"
@@ -231,7 +231,8 @@ pub fn check_key(
                 message: format!("{} ({}) {when} at {exp}", s.name, s.state),
             });
         }
-        if usable(s, now) && !can_stand_by(other, now) && !usable(other, now) {
+        let takes_traffic = usable(s, now);
+        if takes_traffic && !can_stand_by(other, now) {
             findings.push(Finding {
                 kind: FindingKind::NoUsableStandby,
                 secret: Some(other.name.clone()),
@@ -253,7 +254,7 @@ pub fn check_key(
             state: s.state.clone(),
             time_expiry: s.time_expiry,
             time_last_used: s.time_last_used,
-            usable: usable(s, now),
+            usable: takes_traffic,
             in_use,
         });
     }

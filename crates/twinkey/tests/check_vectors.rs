@@ -17,6 +17,11 @@ fn load() -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect(&path)
 }
 
+/// The vectors' `now`.
+fn now(doc: &Value) -> Timestamp {
+    Timestamp::parse_rfc3339(doc["now"].as_str().unwrap()).unwrap()
+}
+
 fn key(v: &Value) -> ApiKey {
     ApiKey::from_json_with(&v.to_string(), &NoSource).unwrap()
 }
@@ -32,7 +37,7 @@ fn options(case: &Value) -> CheckOptions {
 #[test]
 fn check_cases() {
     let doc = load();
-    let now = Timestamp::parse_rfc3339(doc["now"].as_str().unwrap()).unwrap();
+    let now = now(&doc);
     for case in doc["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let local = case.get("local").map(key);
@@ -65,7 +70,7 @@ fn check_cases() {
 #[test]
 fn invalid_cases() {
     let doc = load();
-    let now = Timestamp::parse_rfc3339(doc["now"].as_str().unwrap()).unwrap();
+    let now = now(&doc);
     for case in doc["invalid"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let local = case.get("local").map(key);
@@ -78,7 +83,7 @@ fn invalid_cases() {
 #[test]
 fn due_cases() {
     let doc = load();
-    let now = Timestamp::parse_rfc3339(doc["now"].as_str().unwrap()).unwrap();
+    let now = now(&doc);
     for case in doc["due"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let window = Duration::from_secs(case["windowS"].as_u64().unwrap());
