@@ -178,7 +178,7 @@ rotation_path() {
     --key-file "$work/rotation-key.json" --requests 50 --concurrency "$ROTATION_CONCURRENCY" \
     --revoke-after 0 --until "$work/rotation.done" >"$work/rotation-traffic.txt" 2>&1 &
   traffic=$!
-  "$TWINKEY" rotate "$key_id" --key-file "$work/rotation-key.json" \
+  "$TWINKEY" rotate "$key_id" --key-file "$work/rotation-key.json" --watch-grace 0s \
     --state-file "$work/rotation-state.json" --config "$config" --endpoint "$url" || rc=1
   sleep 2 # traffic goes on until the deactivation of key-one has propagated (1.5 s)
   touch "$work/rotation.done"

@@ -112,6 +112,7 @@ describe('controlPlane.rotate against the emulator', () => {
         const stateFile = join(dir, `traffic-${inProcess}.json`)
         const report = await cp.rotate(id, {
           stateFile,
+          watchGraceMs: 0,
           inferenceUrl: emu.baseURL,
           ...(inProcess ? { engine } : { key: ApiKey.fromJson(key.toJsonExposingSecrets()) }),
           onProgress: (p) => progress.push(p),
@@ -164,7 +165,7 @@ describe('controlPlane.rotate against the emulator', () => {
     writeFileSync(keyFile, key.toJsonExposingSecrets(), { mode: 0o600 })
     const secretOut = join(dir, 'renew-out.json')
     const stateFile = join(dir, 'renew-state.json')
-    const options = { stateFile, keyFile, secretOut, inferenceUrl: emu.baseURL, revoke: true, renewOld: true }
+    const options = { stateFile, keyFile, secretOut, inferenceUrl: emu.baseURL, revoke: true, renewOld: true, watchGraceMs: 0 }
     const plan = await cp.rotate(id, { ...options, dryRun: true })
     assert.equal(plan.dryRun, true)
     assert.deepEqual(plan.problems, [])
@@ -196,7 +197,7 @@ describe('controlPlane.rotate against the emulator', () => {
     const { id, key } = await newKey('rotate-refused')
     const other = await newKey('rotate-other')
     const stateFile = join(dir, 'refused-state.json')
-    const base = { stateFile, inferenceUrl: emu.baseURL }
+    const base = { stateFile, inferenceUrl: emu.baseURL, watchGraceMs: 0 }
     // The values of another key would pass the probe and prove nothing.
     const wrongKey = await cp.rotate(id, { ...base, key: other.key }).then(assert.fail, (e) => e)
     assert.ok(wrongKey instanceof RotationError, String(wrongKey))
@@ -236,6 +237,7 @@ describe('controlPlane.rotate against the emulator', () => {
     const messages = []
     const report = await cp.rotate(id, {
       stateFile: join(dir, 'no-url-state.json'),
+      watchGraceMs: 0,
       engine,
       onProgress: (p) => messages.push(JSON.stringify(p)),
     })

@@ -56,7 +56,7 @@ step "oci $OCI_PY_VERSION GenerativeAiClient: the eight operations against the e
 
 step "twinkey keys / rotate on the same emulator, read back with the SDK"
 "$TWINKEY" keys list --config "$config" --endpoint "$url"
-"$TWINKEY" rotate "$key_id" --key-file "$work/emu/key.json" --state-file "$work/rotation.json" \
+"$TWINKEY" rotate "$key_id" --key-file "$work/emu/key.json" --state-file "$work/rotation.json" --watch-grace 0s \
   --config "$config" --endpoint "$url"
 "$PY" tests/fidelity/oci_genai_client.py --config "$config" --endpoint "$url" \
   --expect-states "$key_id" key-one=INACTIVE key-two=ACTIVE

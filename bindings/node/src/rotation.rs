@@ -59,6 +59,10 @@ pub struct RotateOptions {
     pub probe: Option<bool>,
     /// Give up the probe after this many milliseconds (default 120 000).
     pub probe_timeout_ms: Option<f64>,
+    /// How long the old secret stays in service after the switch, so applications with a key
+    /// watch move first (default 34 000: one control-plane watch interval; 0 when nothing
+    /// watches).
+    pub watch_grace_ms: Option<f64>,
 }
 
 impl RotateOptions {
@@ -103,6 +107,9 @@ impl RotateOptions {
         }
         if let Some(ms) = self.probe_timeout_ms {
             config.probe_policy.timeout = duration("probeTimeoutMs", ms)?;
+        }
+        if let Some(ms) = self.watch_grace_ms {
+            config.watch_grace = duration("watchGraceMs", ms)?;
         }
         Ok(config)
     }

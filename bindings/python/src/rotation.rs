@@ -36,6 +36,7 @@ struct RotateArgs {
     probe_model: Option<String>,
     probe: bool,
     probe_timeout: std::time::Duration,
+    watch_grace: Option<std::time::Duration>,
 }
 
 impl RotateArgs {
@@ -68,6 +69,9 @@ impl RotateArgs {
             config.probe_model.clone_from(model);
         }
         config.probe_policy.timeout = self.probe_timeout;
+        if let Some(grace) = self.watch_grace {
+            config.watch_grace = grace;
+        }
         Ok(config)
     }
 }
@@ -140,6 +144,7 @@ fn prepare(
     probe_model: Option<String>,
     probe: bool,
     probe_timeout: f64,
+    watch_grace: Option<f64>,
     engine: Option<&Bound<'_, PyEngine>>,
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<Prepared> {
@@ -156,6 +161,9 @@ fn prepare(
         probe_model,
         probe,
         probe_timeout: duration("probe_timeout", probe_timeout)?,
+        watch_grace: watch_grace
+            .map(|g| duration("watch_grace", g))
+            .transpose()?,
     };
     Ok((
         control_of(control_plane)?,
@@ -174,7 +182,8 @@ fn prepare(
 #[pyo3(signature = (
     control_plane, key_id, *, standby = None, revoke = false, renew_old = false, dry_run = false,
     state_file = None, key_file = None, secret_out = None, inference_url = None,
-    probe_model = None, probe = true, probe_timeout = 120.0, engine = None, on_progress = None
+    probe_model = None, probe = true, probe_timeout = 120.0, watch_grace = None, engine = None,
+    on_progress = None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn rotate(
@@ -192,6 +201,7 @@ pub fn rotate(
     probe_model: Option<String>,
     probe: bool,
     probe_timeout: f64,
+    watch_grace: Option<f64>,
     engine: Option<&Bound<'_, PyEngine>>,
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
@@ -209,6 +219,7 @@ pub fn rotate(
         probe_model,
         probe,
         probe_timeout,
+        watch_grace,
         engine,
         on_progress,
     )?;
@@ -222,7 +233,8 @@ pub fn rotate(
 #[pyo3(signature = (
     control_plane, key_id, *, standby = None, revoke = false, renew_old = false, dry_run = false,
     state_file = None, key_file = None, secret_out = None, inference_url = None,
-    probe_model = None, probe = true, probe_timeout = 120.0, engine = None, on_progress = None
+    probe_model = None, probe = true, probe_timeout = 120.0, watch_grace = None, engine = None,
+    on_progress = None
 ))]
 #[allow(clippy::too_many_arguments)]
 pub fn rotate_async<'py>(
@@ -240,6 +252,7 @@ pub fn rotate_async<'py>(
     probe_model: Option<String>,
     probe: bool,
     probe_timeout: f64,
+    watch_grace: Option<f64>,
     engine: Option<&Bound<'py, PyEngine>>,
     on_progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -257,6 +270,7 @@ pub fn rotate_async<'py>(
         probe_model,
         probe,
         probe_timeout,
+        watch_grace,
         engine,
         on_progress,
     )?;

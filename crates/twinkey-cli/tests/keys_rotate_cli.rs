@@ -348,6 +348,8 @@ async fn rotate_dry_run_then_stop_and_resume() {
         .twinkey(&[
             "--json",
             "rotate",
+            "--watch-grace",
+            "0s",
             &id,
             "--dry-run",
             "--key-file",
@@ -372,6 +374,8 @@ async fn rotate_dry_run_then_stop_and_resume() {
     let r = env
         .twinkey(&[
             "rotate",
+            "--watch-grace",
+            "0s",
             &id,
             "--key-file",
             wrong_file.to_str().unwrap(),
@@ -399,6 +403,8 @@ async fn rotate_dry_run_then_stop_and_resume() {
         .twinkey(&[
             "--json",
             "rotate",
+            "--watch-grace",
+            "0s",
             &id,
             "--key-file",
             kf,
@@ -447,6 +453,8 @@ async fn rotate_dry_run_then_stop_and_resume() {
     let r = env
         .twinkey(&[
             "rotate",
+            "--watch-grace",
+            "0s",
             &id,
             "--key-file",
             kf,
@@ -462,6 +470,8 @@ async fn rotate_dry_run_then_stop_and_resume() {
     let r = env
         .twinkey(&[
             "rotate",
+            "--watch-grace",
+            "0s",
             &id,
             "--key-file",
             kf,
@@ -596,6 +606,8 @@ async fn keys_check_exit_codes_and_rotate_only_when_due() {
         async move {
             env.twinkey(&[
                 "rotate",
+                "--watch-grace",
+                "0s",
                 &id,
                 "--key-file",
                 &kf,

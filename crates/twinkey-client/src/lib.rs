@@ -56,6 +56,7 @@ mod response;
 pub mod rotation;
 mod stream;
 mod transport;
+pub mod watch;
 
 pub use control::{ApiResponse, CallOptions, ControlPlaneClient, Page};
 pub use inference::{InferenceClient, default_http_client};

@@ -22,6 +22,7 @@ fn config(cp: &Cp, id: &str, values: Option<ApiKey>) -> RotationConfig {
     c.inference_url = Some(cp.server.base_url());
     c.values = values;
     c.probe_policy = fast_probe();
+    c.watch_grace = std::time::Duration::ZERO;
     c
 }
 

@@ -24,6 +24,9 @@
 //! - [`usage`] / [`budget`]: token usage read from requests and responses, and the key's
 //!   tokens-per-minute budget (estimate, admit or wait, reconcile, 429s folded in).
 //!
+//! - [`watch`]: what a key document observed by a key watch means for a running engine, and
+//!   when to look again.
+//!
 //! Bindings do the I/O with their host's HTTP stack and loop on the engine's [`Verdict`]s.
 
 pub mod budget;
@@ -49,6 +52,7 @@ pub mod stream;
 pub mod time;
 pub mod token;
 pub mod usage;
+pub mod watch;
 
 pub use budget::{Budget, BudgetOptions, Policy, RateLimitHeaders};
 pub use engine::{

@@ -274,6 +274,25 @@ fn step(run: &mut Run, step: &Value) -> Result<(), String> {
             };
             check_error(&expect, r.err().as_ref())?;
         }
+        "follow" => {
+            let doc = ApiKey::from_json(&step["doc"].to_string()).map_err(|e| e.to_string())?;
+            let source =
+                twinkey::watch::WatchSource::parse(step["source"].as_str().unwrap_or("file"))
+                    .map_err(|e| e.to_string())?;
+            match run.engine.follow_key(&doc, source) {
+                Ok(update) => {
+                    check_error(&expect, None)?;
+                    let got = update.to_json_value();
+                    for field in ["changes", "prefer"] {
+                        let want = expect.get(field).unwrap_or(&Value::Null);
+                        if &got[field] != want {
+                            return Err(format!("{field}: want {want}, got {}", got[field]));
+                        }
+                    }
+                }
+                Err(e) => check_error(&expect, Some(&e))?,
+            }
+        }
         "prefer" => {
             let r = run
                 .engine

@@ -991,6 +991,7 @@ def rotate(
     probe_model: str | None = None,
     probe: bool = True,
     probe_timeout: float = 120.0,
+    watch_grace: float | None = None,
     engine: Engine | None = None,
     on_progress: _OnProgress | None = None,
 ) -> RotationReport: ...
@@ -1010,6 +1011,7 @@ def rotate(
     probe_model: str | None = None,
     probe: bool = True,
     probe_timeout: float = 120.0,
+    watch_grace: float | None = None,
     engine: Engine | None = None,
     on_progress: _OnProgress | None = None,
 ) -> RotationPlan: ...
@@ -1029,6 +1031,7 @@ def rotate_async(
     probe_model: str | None = None,
     probe: bool = True,
     probe_timeout: float = 120.0,
+    watch_grace: float | None = None,
     engine: Engine | None = None,
     on_progress: _OnProgress | None = None,
 ) -> Awaitable[RotationReport]: ...
@@ -1048,6 +1051,7 @@ def rotate_async(
     probe_model: str | None = None,
     probe: bool = True,
     probe_timeout: float = 120.0,
+    watch_grace: float | None = None,
     engine: Engine | None = None,
     on_progress: _OnProgress | None = None,
 ) -> Awaitable[RotationPlan]: ...

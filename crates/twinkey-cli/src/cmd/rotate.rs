@@ -64,6 +64,12 @@ pub struct Args {
     /// Do not verify the standby with a real request (not recommended).
     #[arg(long)]
     no_probe: bool,
+    /// How long the old secret stays in service after the switch, so applications with a key
+    /// watch move first (the switch is recorded in the key's freeform tags and in the
+    /// secret-out file). Default: one control-plane watch interval (34s); `0s` when nothing
+    /// watches.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    watch_grace: Option<Duration>,
     /// The key's fleet (`redis://` or `rediss://`): at the switch, tell every process of it
     /// that the old secret is retiring, so none prefers it (needs --key-file for its value).
     #[arg(long, value_name = "URL")]
@@ -107,6 +113,9 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
     config.secret_out = args.secret_out.clone();
     config.probe_model = args.probe_model.clone();
     config.probe_policy.timeout = Duration::from_secs(args.probe_timeout);
+    if let Some(grace) = args.watch_grace {
+        config.watch_grace = grace;
+    }
     let state_file = config.state_file.clone();
     let mut runner = RotationRunner::new(client, config)?;
     if let Some(url) = &args.redis {

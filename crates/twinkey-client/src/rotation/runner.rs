@@ -39,6 +39,11 @@ pub struct RotationConfig {
     pub probe_policy: ProbePolicy,
     /// The model of the probe request.
     pub probe_model: String,
+    /// How long the old secret stays in service after the switch, so that applications with
+    /// a key watch (which see the switch in the key's tags) move first. Default: the
+    /// control-plane watch's longest interval plus a second (34 s); zero when nothing
+    /// watches.
+    pub watch_grace: std::time::Duration,
 }
 
 impl RotationConfig {
@@ -53,6 +58,7 @@ impl RotationConfig {
             secret_out: None,
             probe_policy: ProbePolicy::default(),
             probe_model: DEFAULT_PROBE_MODEL.to_string(),
+            watch_grace: twinkey::watch::WatchOptions::default().retire_grace(),
         }
     }
 }
@@ -419,6 +425,9 @@ impl RotationRunner {
                 Next::Done => break,
                 Next::Do { step, action } => (step, action),
             };
+            if step == Step::RetireOld && action.retry_token().is_none() {
+                self.wait_for_watchers(rotation.checkpoint()).await;
+            }
             self.emit(&Progress::Acting {
                 step,
                 action: action.to_string(),
@@ -482,15 +491,31 @@ impl RotationRunner {
                         ));
                     }
                     Action::Switch { to } => {
+                        let verified = self.known_fingerprint(to, &renewed);
+                        key = self
+                            .record_preference(&key, to, verified.as_deref())
+                            .await?;
+                        self.write_secret_out(&key, &renewed, None)?;
                         #[cfg(feature = "fleet")]
                         let told = self.tell_fleet(to, &key, &renewed).await;
                         #[cfg(not(feature = "fleet"))]
                         let told = String::new();
                         self.update_engine(step, &action, &key, &renewed);
-                        note = Some(if self.engine.is_some() {
-                            format!("the engine prefers {to}{told}")
+                        let grace = self.config.watch_grace.as_secs_f64();
+                        let watchers = if grace > 0.0 {
+                            format!(
+                                "; key watches have {grace:.1} s before the old secret is retired"
+                            )
                         } else {
-                            format!("{to} is the preferred secret from now on{told}")
+                            String::new()
+                        };
+                        fingerprint = verified;
+                        note = Some(if self.engine.is_some() {
+                            format!("the engine prefers {to}, recorded on the key{told}{watchers}")
+                        } else {
+                            format!(
+                                "{to} is the preferred secret from now on, recorded on the key{told}{watchers}"
+                            )
                         });
                     }
                     _ => {}
@@ -691,6 +716,69 @@ impl RotationRunner {
         Ok(())
     }
 
+    /// The fingerprint of the value this rotation holds for `name`: renewed, from the key file
+    /// or from the engine.
+    fn known_fingerprint(
+        &self,
+        name: &str,
+        renewed: &BTreeMap<String, SecretValue>,
+    ) -> Option<String> {
+        if let Some(v) = renewed.get(name) {
+            return Some(v.fingerprint().to_string());
+        }
+        [
+            self.config.values.clone(),
+            self.engine.as_ref().map(Engine::key),
+        ]
+        .iter()
+        .flatten()
+        .find_map(|k| {
+            let s = k.secret(k.slot_of(name).ok()?);
+            s.value.as_ref().map(|v| v.fingerprint().to_string())
+        })
+    }
+
+    /// Records the switch on the key itself (its freeform tags, see [`twinkey::watch`]), for
+    /// the applications that watch it; answers the key as the service now shows it.
+    async fn record_preference(
+        &self,
+        key: &ApiKey,
+        to: &str,
+        fingerprint: Option<&str>,
+    ) -> Result<ApiKey> {
+        if twinkey::watch::prefers(key, to, fingerprint) {
+            return Ok(key.clone());
+        }
+        let details = twinkey::control::UpdateApiKeyDetails {
+            freeform_tags: Some(twinkey::watch::preference_tags(key, to, fingerprint)),
+            ..Default::default()
+        };
+        let answer = self
+            .control
+            .update_api_key(&self.config.key_id, &details, &CallOptions::default())
+            .await?;
+        Ok(answer.data)
+    }
+
+    /// Waits until key watches have had [`RotationConfig::watch_grace`] since the switch
+    /// (counted from the checkpoint, so a resumed rotation waits only what is left).
+    async fn wait_for_watchers(&self, checkpoint: &Checkpoint) {
+        let Some(at) = checkpoint
+            .completed
+            .iter()
+            .rev()
+            .find(|r| r.step == Step::Switch && r.action == "switch")
+            .and_then(|r| twinkey::Timestamp::parse_rfc3339(&r.at).ok())
+        else {
+            return;
+        };
+        let wait = twinkey::watch::retire_wait(at, self.config.watch_grace, self.clock.now());
+        if !wait.is_zero() {
+            tracing::info!(target: "twinkey", "waiting {:.1} s for key watches before retiring the old secret", wait.as_secs_f64());
+            tokio::time::sleep(wait).await;
+        }
+    }
+
     /// Tells the fleet (when there is one) that the secret other than `to` is being retired;
     /// answers what to add to the step's note. A failure is logged, never fatal: the fleet
     /// still follows the retirement once the old secret is refused.
@@ -708,21 +796,8 @@ impl RotationRunner {
             return String::new();
         };
         let from = key.secret(slot.other()).name.clone();
-        let known = [
-            self.engine.as_ref().map(Engine::key),
-            self.config.values.clone(),
-        ];
-        let fingerprint_of = |name: &str| {
-            known.iter().flatten().find_map(|k| {
-                let s = k.secret(k.slot_of(name).ok()?);
-                s.value.as_ref().map(|v| v.fingerprint().to_string())
-            })
-        };
-        let fingerprint = fingerprint_of(&from);
-        let standby = renewed
-            .get(to)
-            .map(|v| v.fingerprint().to_string())
-            .or_else(|| fingerprint_of(to));
+        let fingerprint = self.known_fingerprint(&from, &BTreeMap::new());
+        let standby = self.known_fingerprint(to, renewed);
         let Some(fingerprint) = fingerprint else {
             tracing::warn!(target: "twinkey", "cannot tell the fleet {from} is retiring: no value of it here (give the key file)");
             return "; the fleet was not told (no value of the old secret here)".into();

@@ -928,6 +928,24 @@ impl Engine {
         Ok(())
     }
 
+    /// Follows a key document a key watch observed (see [`crate::watch`]): takes its states,
+    /// expiries and metadata, its values when it comes from a file, and the preference a
+    /// rotation recorded on the key when this engine holds the value that rotation verified.
+    /// Answers what changed (nothing when the document says what the engine already holds).
+    /// `INVALID_KEY` for a document of another key; the engine is then left as it was.
+    pub fn follow_key(
+        &self,
+        observed: &ApiKey,
+        source: crate::watch::WatchSource,
+    ) -> Result<crate::watch::KeyUpdate> {
+        let update = crate::watch::follow(&self.key(), observed, source)?;
+        self.replace_key(update.key.clone())?;
+        if let Some(name) = &update.prefer {
+            self.set_preferred(Some(name))?;
+        }
+        Ok(update)
+    }
+
     fn modify(
         &self,
         f: impl FnOnce(&mut ApiKey, Timestamp) -> Result<(Slot, bool, bool)>,
