@@ -91,7 +91,8 @@ def test_rotation_under_traffic_has_no_failed_request(
             inference_url=emulator.base_url,
             state_file=state_file,
             engine=engine,
-            on_progress=progress.append, watch_grace=0,
+            on_progress=progress.append,
+            watch_grace=0,
         )
         after = traffic.ok
         traffic.wait_for(after + 3)
@@ -177,7 +178,8 @@ async def test_async_rotation_renews_the_old_secret_under_traffic(
             inference_url=emulator.base_url,
             state_file=tmp_path / "rotation.json",
             engine=engine,
-            on_progress=progress.append, watch_grace=0,
+            on_progress=progress.append,
+            watch_grace=0,
         )
         await answers(answered + 3)
     finally:
@@ -215,14 +217,25 @@ def test_a_rotation_without_a_value_to_probe_with_is_refused(
     key_id, _ = new_key(control_plane, tenancy, tmp_path, "py-refused")
     state_file = tmp_path / "rotation.json"
     plan = twinkey.rotate(
-        control_plane, key_id, dry_run=True, inference_url="http://127.0.0.1:9/v1", state_file=state_file, watch_grace=0
+        control_plane,
+        key_id,
+        dry_run=True,
+        inference_url="http://127.0.0.1:9/v1",
+        state_file=state_file,
+        watch_grace=0,
     )
     assert isinstance(plan, twinkey.RotationPlan)
     assert (plan.old, plan.standby, plan.resumed) == ("key-one", "key-two", False)
     assert [s["action"] for s in plan.steps] == ["activate", "probe", "switch", "deactivate"]
     assert plan.problems and "no value for key-two" in plan.problems[0]
     with pytest.raises(twinkey.RotationError) as info:
-        twinkey.rotate(control_plane, key_id, inference_url="http://127.0.0.1:9/v1", state_file=state_file, watch_grace=0)
+        twinkey.rotate(
+            control_plane,
+            key_id,
+            inference_url="http://127.0.0.1:9/v1",
+            state_file=state_file,
+            watch_grace=0,
+        )
     assert info.value.code == "ROTATION_REFUSED"
     # Refused before anything was done.
     assert states(control_plane, key_id) == {"key-one": "ACTIVE", "key-two": "INACTIVE"}
@@ -235,7 +248,14 @@ def test_a_deleted_key_is_not_rotated(
     key_id, key_file = new_key(control_plane, tenancy, tmp_path, "py-deleted")
     control_plane.delete(key_id)
     with pytest.raises(twinkey.RotationError) as info:
-        twinkey.rotate(control_plane, key_id, key_file=key_file, probe=False, state_file=tmp_path / "s.json", watch_grace=0)
+        twinkey.rotate(
+            control_plane,
+            key_id,
+            key_file=key_file,
+            probe=False,
+            state_file=tmp_path / "s.json",
+            watch_grace=0,
+        )
     assert info.value.code == "ROTATION_REFUSED"
 
 
@@ -257,14 +277,24 @@ async def test_a_failed_probe_stops_the_rotation_and_a_rerun_resumes(
     }
     with pytest.raises(twinkey.RotationError) as info:
         await twinkey.rotate_async(
-            async_control_plane, key_id, probe_model="no-such-model", probe_timeout=1.0, **options, watch_grace=0
+            async_control_plane,
+            key_id,
+            probe_model="no-such-model",
+            probe_timeout=1.0,
+            **options,
+            watch_grace=0,
         )
     assert info.value.code == "ROTATION_REFUSED" and "nothing was retired" in str(info.value)
     assert "waiting" in progress
     # The standby was activated and checkpointed; the old secret is untouched.
     assert states(control_plane, key_id) == {"key-one": "ACTIVE", "key-two": "ACTIVE"}
     assert json.loads(state_file.read_text())["completed"][0]["action"] == "activate"
-    report = await twinkey.rotate_async(control_plane, key_id, **options, watch_grace=0)
+    report = await twinkey.rotate_async(
+        control_plane,
+        key_id,
+        **options,
+        watch_grace=0,
+    )
     assert report.resumed
     assert [s["action"] for s in report.steps] == ["activate", "probe", "switch", "deactivate"]
     assert states(control_plane, key_id) == {"key-one": "INACTIVE", "key-two": "ACTIVE"}
@@ -293,7 +323,8 @@ def test_a_callback_cannot_block_on_twinkey_io(
         key_file=key_file,
         probe=False,
         state_file=tmp_path / "s.json",
-        on_progress=on_progress, watch_grace=0,
+        on_progress=on_progress,
+        watch_grace=0,
     )
     assert report.standby == "key-two"
     assert len(raised) == 1 and "async API" in str(raised[0])
@@ -310,7 +341,12 @@ def test_the_engine_alone_is_enough_and_the_probe_stays_with_the_emulator(
     engine = twinkey.Engine(twinkey.ApiKey.load(str(key_file)))
     progress: list[twinkey.RotationProgress] = []
     report = twinkey.rotate(
-        control_plane, key_id, engine=engine, state_file=tmp_path / "s.json", on_progress=progress.append, watch_grace=0
+        control_plane,
+        key_id,
+        engine=engine,
+        state_file=tmp_path / "s.json",
+        on_progress=progress.append,
+        watch_grace=0,
     )
     assert isinstance(report, twinkey.RotationReport)
     assert states(control_plane, key_id) == {"key-one": "INACTIVE", "key-two": "ACTIVE"}

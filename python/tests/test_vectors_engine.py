@@ -183,6 +183,15 @@ def step(run: Run, s: dict[str, Any]) -> None:
             check_error(expect, e)
         else:
             check_error(expect, None)
+    elif op == "follow":
+        try:
+            update = engine.follow_key(json.dumps(s["doc"]), s["source"])
+        except twinkey.TwinkeyError as e:
+            check_error(expect, e)
+        else:
+            check_error(expect, None)
+            assert update["changes"] == expect["changes"], update
+            assert update["prefer"] == expect.get("prefer"), update
     elif op == "status":
         got = status_json(engine.status())
         assert subset(expect["secrets"], got), f"want {expect['secrets']}, got {got}"

@@ -507,6 +507,20 @@ impl PyEngine {
         self.engine.replace_key(key.get().snapshot()?).py()
     }
 
+    /// Follows one observed key document (`doc`: JSON or an `ApiKey`; `source`: `"file"`, whose
+    /// values are taken, or `"controlPlane"`, whose never are): states, expiries, values and a
+    /// rotation's preference. Returns `{"changes": [...], "prefer": name | None}`; raises
+    /// `KeyDocumentError` (`INVALID_KEY`) for another key's document.
+    #[pyo3(signature = (doc, source = "file"))]
+    fn follow_key<'py>(
+        &self,
+        py: Python<'py>,
+        doc: &Bound<'py, PyAny>,
+        source: &str,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::watch::follow_key(py, self, doc, source)
+    }
+
     /// Calls `callback(event)` for every event; returns an id for `unsubscribe`.
     fn subscribe(&self, callback: Py<PyAny>) -> PyResult<u64> {
         self.subscribe_callback(callback)

@@ -32,6 +32,7 @@ mod stream;
 mod time;
 mod tokens;
 mod usage;
+mod watch;
 
 /// The native half of the `twinkey` package (import from `twinkey` instead).
 #[pyo3::pymodule]
@@ -75,6 +76,9 @@ mod _native {
         PyBudget, PyBudgetAdmission, PyCharge, parse_rate_limit_headers, request_facts,
         usage_from_body,
     };
+
+    #[pymodule_export]
+    use crate::watch::{PyKeyWatch, watch};
 
     /// The version of the core this module was built from.
     #[pymodule_export]

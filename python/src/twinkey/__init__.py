@@ -42,6 +42,7 @@ from ._native import (
     Event,
     Fleet,
     KeyResponse,
+    KeyWatch,
     ListPage,
     ManualClock,
     PageIterator,
@@ -66,6 +67,7 @@ from ._native import (
     rotate_async,
     signing_plan,
     usage_from_body,
+    watch,
 )
 from .errors import (
     BudgetExceededError,
@@ -119,6 +121,7 @@ __all__ = [
     "InvalidRequestError",
     "KeyDocumentError",
     "KeyResponse",
+    "KeyWatch",
     "ListPage",
     "ManualClock",
     "NoUsableSecretError",
@@ -155,6 +158,7 @@ __all__ = [
     "rotate_async",
     "signing_plan",
     "usage_from_body",
+    "watch",
 ]
 
 # Adapters import their HTTP library only when first used, so `import twinkey` (and

@@ -27,6 +27,7 @@ __all__ = [
     "Event",
     "Fleet",
     "KeyResponse",
+    "KeyWatch",
     "ListPage",
     "ManualClock",
     "PageIterator",
@@ -51,6 +52,7 @@ __all__ = [
     "rotate_async",
     "signing_plan",
     "usage_from_body",
+    "watch",
 ]
 
 CORE_VERSION: str
@@ -487,6 +489,9 @@ class Engine:
     def sync_state(self, name: str, state: str) -> None: ...
     def set_preferred(self, name: str | None) -> None: ...
     def replace_key(self, key: ApiKey) -> None: ...
+    def follow_key(
+        self, doc: str | ApiKey, source: Literal["file", "controlPlane"] = "file"
+    ) -> _KeyUpdate: ...
     def subscribe(self, callback: Callable[[Event], object]) -> int: ...
     def unsubscribe(self, subscription: int) -> bool: ...
     def __reduce__(self) -> None: ...  # type: ignore[override]
@@ -972,6 +977,57 @@ def fleet(
     budget_slice: int | None = None,
 ) -> Fleet:
     """Joins ``engine`` to its key's fleet at ``url`` (``redis://`` or ``rediss://``)."""
+
+# state: `from`/`to` are states; expiry: RFC 3339 times (absent: none).
+_KeyChange = TypedDict(
+    "_KeyChange",
+    {
+        "change": Literal["value", "state", "expiry", "prefer", "preferIgnored"],
+        "secret": str,
+        "fingerprint": str,
+        "from": str,
+        "to": str,
+        "reason": str,
+    },
+    total=False,
+)
+
+class _KeyUpdate(TypedDict):
+    changes: list[_KeyChange]
+    prefer: str | None
+
+class _WatchStats(TypedDict, total=False):
+    looks: int
+    changed: int
+    errors: int
+    consecutiveFailures: int
+    lastError: str
+    stopped: bool
+
+@final
+class KeyWatch:
+    """An engine following its key (a key file or the control plane); ``stop()`` or ``with``
+    ends it."""
+
+    @property
+    def source(self) -> Literal["file", "controlPlane"]: ...
+    @property
+    def stopped(self) -> bool: ...
+    def stats(self) -> _WatchStats: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> KeyWatch: ...
+    def __exit__(self, *args: object) -> None: ...
+
+def watch(
+    engine: Engine,
+    *,
+    file: _Path | None = None,
+    control_plane: ControlPlane | AsyncControlPlane | None = None,
+    interval_ms: int | None = None,
+    jitter: float | None = None,
+    max_backoff_ms: int | None = None,
+) -> KeyWatch:
+    """Makes ``engine`` follow its key from ``file`` or ``control_plane``."""
 
 _OnProgress: TypeAlias = Callable[[RotationProgress], object]
 
