@@ -28,8 +28,15 @@ function progressDelivery(onProgress) {
  * timeouts; pass `{ retries: false }` to send once); an error answer rejects with ServiceError (`status`,
  * `ociCode`, `requestId`).
  */
+/** The NativeControlPlane behind a ControlPlane (for this package's own modules). */
+let nativeControlOf
+
 class ControlPlane {
   #native
+
+  static {
+    nativeControlOf = (cp) => cp.#native
+  }
 
   /**
    * `new ControlPlane(signer, { endpoint })` for an emulator or a given endpoint,
@@ -137,4 +144,4 @@ class ControlPlane {
   }
 }
 
-module.exports = { ControlPlane }
+module.exports = { ControlPlane, nativeControlOf }

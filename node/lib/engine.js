@@ -128,6 +128,15 @@ class Engine extends EventEmitter {
     this.#native.replaceKey(key)
   }
 
+  /**
+   * Follows one observed key document (a JSON string or an ApiKey; `source`: `'file'`, whose
+   * values are taken, or `'controlPlane'`, whose never are): `{ changes, prefer }`.
+   */
+  followKey(doc, source = 'file') {
+    const key = typeof doc === 'string' ? native.ApiKey.fromJson(doc) : doc
+    return this.#native.followKey(key, source)
+  }
+
   /** Sets (or, with `null`, clears) the preferred secret. */
   setPreferred(secret) {
     this.#native.setPreferred(secret ?? null)

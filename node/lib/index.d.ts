@@ -300,6 +300,11 @@ export declare class Engine extends EventEmitter<EngineEventMap> {
   key(): ApiKey
   /** Replaces the whole key (e.g. re-read from the control plane). */
   replaceKey(key: ApiKey): void
+  /**
+   * Follows one observed key document (JSON or an ApiKey; `'file'`: its values are taken,
+   * `'controlPlane'`: never): what changed, and the secret a rotation's switch makes preferred.
+   */
+  followKey(doc: string | ApiKey, source?: 'file' | 'controlPlane'): KeyUpdate
   /** Sets (or, with `null`, clears) the preferred secret. */
   setPreferred(secret: string | null): void
   activate(secret: string): void
@@ -356,6 +361,63 @@ export declare class Fleet {
   /** Leaves the fleet (idempotent). */
   close(): void
 }
+
+/** One thing an observed key document changed. */
+export interface KeyChange {
+  change: 'value' | 'state' | 'expiry' | 'prefer' | 'preferIgnored'
+  secret: string
+  /** `value`: the new value's fingerprint. */
+  fingerprint?: string
+  /** `state`: the states; `expiry`: RFC 3339 times (absent: none). */
+  from?: string
+  to?: string
+  /** `preferIgnored`: `unknown_secret`, `no_value`, `stale_value` or `not_active`. */
+  reason?: string
+}
+
+/** What `engine.followKey` decided. */
+export interface KeyUpdate {
+  changes: KeyChange[]
+  prefer: string | null
+}
+
+/** Where and how often a key watch looks. */
+export interface WatchOptions {
+  /** A key file to reload (values, states, a rotation's preference). */
+  file?: string | null
+  /** The control plane to ask (`GetApiKey`: states, expiries, preference; never values). */
+  controlPlane?: ControlPlane | null
+  /** Time between looks, ms (default 5 000 for a file, 30 000 for the control plane). */
+  intervalMs?: number | null
+  /** Each delay is spread over `interval × (1 ± jitter)` (default 0.1, at most 0.5). */
+  jitter?: number | null
+  /** Failed looks double the delay up to this, ms (default 300 000). */
+  maxBackoffMs?: number | null
+}
+
+/** What a key watch has done so far. */
+export interface WatchStats {
+  looks: number
+  changed: number
+  errors: number
+  consecutiveFailures: number
+  /** The last failure's code, while looks fail. */
+  lastError?: string
+  stopped: boolean
+}
+
+/** An engine following its key. */
+export declare class KeyWatch {
+  get source(): 'file' | 'controlPlane'
+  /** Whether `stop()` was called. */
+  get stopped(): boolean
+  stats(): WatchStats
+  /** Stops the watch (idempotent); the engine keeps what it holds. */
+  stop(): void
+}
+
+/** Makes `engine` follow its key from `options.file` or `options.controlPlane`. */
+export declare function watch(engine: Engine, options: WatchOptions): KeyWatch
 
 /** `engine.joinFleet(options)`. */
 export declare function fleet(engine: Engine, options: FleetOptions): Fleet

@@ -6,6 +6,7 @@ const native = require('./native.js')
 const errors = require('./errors.js')
 const { Engine } = require('./engine.js')
 const { ControlPlane } = require('./control.js')
+const { watch, KeyWatch } = require('./watch.js')
 const { signedFetch, RELEVANT_HEADERS } = require('./fetch.js')
 
 /** `signer.fetch`: a `fetch` that OCI-signs every request with this signer. */
@@ -49,6 +50,8 @@ module.exports = {
   parseRateLimitHeaders: native.parseRateLimitHeaders,
   Fleet: native.NativeFleet,
   fleet: (engine, options) => engine.joinFleet(options),
+  watch,
+  KeyWatch,
   ControlPlane,
   TokenKeyRing: native.TokenKeyRing,
   RelayGate: native.RelayGate,

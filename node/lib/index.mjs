@@ -15,6 +15,8 @@ export const {
   parseRateLimitHeaders,
   Fleet,
   fleet,
+  KeyWatch,
+  watch,
   ControlPlane,
   TokenKeyRing,
   RelayGate,

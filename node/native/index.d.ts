@@ -237,6 +237,11 @@ export declare class NativeEngine {
   key(): ApiKey
   /** Replaces the whole key (e.g. re-read from the control plane). */
   replaceKey(key: ApiKey): void
+  /**
+   * Follows one observed key document (`source`: `file`, whose values are taken, or
+   * `controlPlane`, whose never are): `{ changes, prefer }`.
+   */
+  followKey(key: ApiKey, source: string): { changes: Array<{ change: 'value' | 'state' | 'expiry' | 'prefer' | 'preferIgnored'; secret: string; fingerprint?: string; from?: string; to?: string; reason?: string }>; prefer: string | null }
   /** Sets (or, with `null`, clears) the preferred secret. */
   setPreferred(secret?: string | undefined | null): void
   /** Activates a secret. */
@@ -306,6 +311,18 @@ export declare class NativeFleet {
    * totals (blocking a few operation limits at most).
    */
   close(): void
+}
+
+/** A running key watch; `stop()` ends it. */
+export declare class NativeKeyWatch {
+  /** `file` or `controlPlane`. */
+  get source(): 'file' | 'controlPlane'
+  /** What the watch has done. */
+  stats(): { looks: number; changed: number; errors: number; consecutiveFailures: number; lastError?: string; stopped: boolean }
+  /** Whether `stop()` was called. */
+  get stopped(): boolean
+  /** Stops the watch (idempotent); the engine keeps what it holds. */
+  stop(): void
 }
 
 /**
@@ -733,6 +750,12 @@ export interface RotateOptions {
   probe?: boolean
   /** Give up the probe after this many milliseconds (default 120 000). */
   probeTimeoutMs?: number
+  /**
+   * How long the old secret stays in service after the switch, so applications with a key
+   * watch move first (default 34 000: one control-plane watch interval; 0 when nothing
+   * watches).
+   */
+  watchGraceMs?: number
 }
 
 /** What a dry run shows: the plan from the key's current state; nothing was changed. */
@@ -1056,3 +1079,9 @@ export interface WaitAdvice {
   /** What is full: `key`, `model:<name>` or `rate_limited`. */
   scope: string
 }
+
+/**
+ * Makes `engine` follow its key: `options.file` (a key file it reloads) or `control` (the
+ * control plane's `GetApiKey`). The first look is made at once.
+ */
+export declare function watchKey(engine: NativeEngine, options: { file?: string | null; intervalMs?: number | null; jitter?: number | null; maxBackoffMs?: number | null }, control?: NativeControlPlane | undefined | null): NativeKeyWatch

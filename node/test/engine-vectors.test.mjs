@@ -103,6 +103,21 @@ function step(run, s) {
       checkError(expect, error)
       break
     }
+    case 'follow': {
+      let update
+      let error
+      try {
+        update = run.engine.followKey(JSON.stringify(s.doc), s.source)
+      } catch (e) {
+        error = e
+      }
+      checkError(expect, error)
+      if (!error) {
+        assert.deepEqual(update.changes, expect.changes, 'changes')
+        assert.equal(update.prefer, expect.prefer ?? null, 'prefer')
+      }
+      break
+    }
     case 'status': {
       const status = run.engine.status()
       const got = Object.fromEntries(status.secrets.map((x) => [x.name, x]))

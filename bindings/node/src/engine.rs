@@ -192,6 +192,18 @@ impl NativeEngine {
         self.after(&env, r)
     }
 
+    /// Follows one observed key document (`source`: `file`, whose values are taken, or
+    /// `controlPlane`, whose never are): `{ changes, prefer }`.
+    #[napi(
+        ts_return_type = "{ changes: Array<{ change: 'value' | 'state' | 'expiry' | 'prefer' | 'preferIgnored'; secret: string; fingerprint?: string; from?: string; to?: string; reason?: string }>; prefer: string | null }"
+    )]
+    pub fn follow_key(&self, env: Env, key: &ApiKey, source: String) -> Result<serde_json::Value> {
+        let r = twinkey::watch::WatchSource::parse(&source)
+            .and_then(|s| self.engine.follow_key(&key.inner, s));
+        self.flush(&env);
+        r.map(|u| u.to_json_value()).or_throw(&env)
+    }
+
     /// Sets (or, with `null`, clears) the preferred secret.
     #[napi]
     pub fn set_preferred(&self, env: Env, secret: Option<String>) -> Result<()> {

@@ -41,6 +41,7 @@ mod stream;
 mod time;
 mod tokens;
 mod usage;
+mod watch;
 
 pub use attempt::Attempt;
 pub use clock::ManualClock;
@@ -50,6 +51,7 @@ pub use control_reply::{KeyResponse, ListPage, UnitResponse};
 pub use engine::{NativeEngine, Verdict, relevant_headers};
 pub use errors::set_error_factory;
 pub use fleet::{NativeFleet, join_fleet};
+pub use watch::{NativeKeyWatch, watch_key};
 pub use gate::{Admission, GateRequest, RelayGate, relay_error_header};
 pub use key::ApiKey;
 pub use metering::WaitAdvice;

@@ -10,6 +10,10 @@ import {
   Fleet,
   FleetStats,
   fleet,
+  KeyWatch,
+  watch,
+  type KeyUpdate,
+  type WatchStats,
   ManualClock,
   NoUsableSecretError,
   RELAY_ERROR_HEADER,
@@ -180,3 +184,10 @@ const link: Fleet = fleet(engine, { url: 'rediss://fleet:pw@127.0.0.1:6380', caF
 const linkStats: FleetStats | null = link.stats()
 console.log(link.origin, link.closed, linkStats?.budgetShared, engine.joinFleet({ url: 'redis://127.0.0.1:6379' }).origin)
 link.close()
+
+const fileWatch: KeyWatch = watch(engine, { file: 'key.json', intervalMs: 5000 })
+const cpWatch = watch(engine, { controlPlane: new ControlPlane(await Signer.fromConfig('~/.oci/config')), intervalMs: 30_000, jitter: 0.1 })
+const watchStats: WatchStats = fileWatch.stats()
+const update: KeyUpdate = engine.followKey('{}', 'controlPlane')
+console.log(fileWatch.source, cpWatch.stopped, watchStats.consecutiveFailures, watchStats.lastError ?? '', update.prefer, update.changes[0]?.change)
+fileWatch.stop()
