@@ -4,7 +4,9 @@
 # redis-server against the emulator: 1 000 requests through Redis stopped, killed and replaced
 # and a revocation (no request fails; the revoked secret's rejections stay within what was in
 # flight), then the shared budget against the emulator's tokens-per-minute limit (no 429; the
-# minute is real, about 70 s). Reuses what the rust, python and node steps built.
+# minute is real, about 70 s). Then key watch without Redis: a CLI `twinkey rotate` while a Python
+# application (following its key file) and a Node one (following the control plane) send
+# traffic: no 401 reaches either. Reuses what the rust, python and node steps built.
 set -euo pipefail
 source "$(dirname "$0")/../env.sh"
 cd "$TWINKEY_ROOT"
@@ -22,5 +24,6 @@ export TWINKEY_BIN="$CARGO_TARGET_DIR/debug/twinkey"
 python/tools/prepare.sh openai3
 node/scripts/prepare.sh
 
-step "four processes on one key through Redis: chaos and a revocation, then the shared budget"
-(cd python && "$TWINKEY_CACHE/venv-py-openai3/bin/python" -m pytest -q -p no:cacheprovider -s e2e/test_fleet_processes.py)
+step "four processes on one key through Redis (chaos, a revocation, the shared budget); a CLI rotation reaching watching Python and Node applications"
+(cd python && "$TWINKEY_CACHE/venv-py-openai3/bin/python" -m pytest -q -p no:cacheprovider -s \
+  e2e/test_fleet_processes.py e2e/test_watch_processes.py)

@@ -51,7 +51,6 @@ pub use control_reply::{KeyResponse, ListPage, UnitResponse};
 pub use engine::{NativeEngine, Verdict, relevant_headers};
 pub use errors::set_error_factory;
 pub use fleet::{NativeFleet, join_fleet};
-pub use watch::{NativeKeyWatch, watch_key};
 pub use gate::{Admission, GateRequest, RelayGate, relay_error_header};
 pub use key::ApiKey;
 pub use metering::WaitAdvice;
@@ -71,3 +70,4 @@ pub use tokens::{
 pub use usage::{
     Budget, BudgetAdmission, BudgetCharge, parse_rate_limit_headers, request_facts, usage_from_body,
 };
+pub use watch::{NativeKeyWatch, watch_key};

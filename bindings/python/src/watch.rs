@@ -85,7 +85,9 @@ pub fn follow_key<'py>(
     } else if let Ok(text) = doc.extract::<String>() {
         ApiKey::from_json(&text).py()?
     } else {
-        return Err(PyTypeError::new_err("doc must be a JSON string or a twinkey.ApiKey"));
+        return Err(PyTypeError::new_err(
+            "doc must be a JSON string or a twinkey.ApiKey",
+        ));
     };
     let source = twinkey::watch::WatchSource::parse(source).py()?;
     let update = engine.engine.follow_key(&key, source).py()?;
