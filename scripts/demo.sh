@@ -176,9 +176,12 @@ rotation_path() {
     "$TWINKEY_DEMO_ADMIN_URL/config" >/dev/null
   "$TWINKEY" demo --base-url "$TWINKEY_DEMO_BASE_URL" --admin-url "$TWINKEY_DEMO_ADMIN_URL" \
     --key-file "$work/rotation-key.json" --requests 50 --concurrency "$ROTATION_CONCURRENCY" \
-    --revoke-after 0 --until "$work/rotation.done" >"$work/rotation-traffic.txt" 2>&1 &
+    --revoke-after 0 --until "$work/rotation.done" --watch 1s >"$work/rotation-traffic.txt" 2>&1 &
   traffic=$!
-  "$TWINKEY" rotate "$key_id" --key-file "$work/rotation-key.json" --watch-grace 0s \
+  # The traffic follows its key file (a key watch, every 1 s); the rotation rewrites the file
+  # at its switch and gives the watch 2.1 s (1 s + 10 % jitter + 1 s) before it retires key-one.
+  "$TWINKEY" rotate "$key_id" --key-file "$work/rotation-key.json" \
+    --secret-out "$work/rotation-key.json" --watch-grace 2100ms \
     --state-file "$work/rotation-state.json" --config "$config" --endpoint "$url" || rc=1
   sleep 2 # traffic goes on until the deactivation of key-one has propagated (1.5 s)
   touch "$work/rotation.done"

@@ -10,8 +10,9 @@ import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -22,6 +23,35 @@ from vectors import ROOT, load
 # The official OCI SDK is installed in the openai-3 venv only; elsewhere its cross-check is not
 # collected (rather than reported as skipped).
 collect_ignore = [] if importlib.util.find_spec("oci") else ["test_signing_oci.py"]
+
+
+OPENAI_MAJOR = int(__import__("openai").__version__.split(".")[0])
+E = TypeVar("E", bound=twinkey.TwinkeyError)
+
+
+class Raised:
+    """What :func:`raises_twinkey` caught."""
+
+    value: Any = None
+
+
+@contextmanager
+def raises_twinkey(cls: type[E]) -> Iterator[Raised]:
+    """Like ``pytest.raises(cls)`` for an error raised under the openai SDK: openai 2.x/3.x
+    propagate twinkey's errors as raised; openai 1.x wraps them in ``APIConnectionError``
+    (``twinkey.find_twinkey_error`` finds them)."""
+    box = Raised()
+    try:
+        yield box
+    except Exception as e:
+        found = twinkey.find_twinkey_error(e)
+        if not isinstance(found, cls):
+            raise
+        if OPENAI_MAJOR >= 2:
+            assert e is found, f"openai {OPENAI_MAJOR}.x should raise twinkey's error as it is"
+        box.value = found
+        return
+    pytest.fail(f"{cls.__name__} was not raised")
 
 
 def emulator_binary() -> str:

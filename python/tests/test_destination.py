@@ -15,6 +15,7 @@ import pytest
 import twinkey
 import twinkey.openai
 
+from conftest import raises_twinkey
 from vectors import load
 
 V = load("destination", "cases.json")
@@ -66,7 +67,7 @@ def test_the_client_defaults_to_the_keys_region_not_the_sdks_host(monkeypatch: p
 def test_a_foreign_base_url_sends_nothing() -> None:
     engine = _engine(V["key"])
     client = twinkey.openai.client(engine, base_url="https://api.openai.com/v1", max_retries=0)
-    with pytest.raises(twinkey.TwinkeyError) as raised:
+    with raises_twinkey(twinkey.TwinkeyError) as raised:
         client.models.list()
     assert raised.value.code == "DESTINATION_NOT_ALLOWED"
     assert "sk-destination" not in str(raised.value)

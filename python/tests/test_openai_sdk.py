@@ -17,7 +17,7 @@ import pytest
 import twinkey
 import twinkey.openai
 
-from conftest import Emulator
+from conftest import Emulator, raises_twinkey
 
 MODEL = "openai.gpt-oss-120b"
 MESSAGES: list[Any] = [{"role": "user", "content": "Say hello."}]
@@ -152,12 +152,12 @@ def test_sync_no_usable_secret_is_typed(emulator: Emulator) -> None:
     client = twinkey.openai.client(engine, base_url=emulator.base_url)
     assert client.chat.completions.create(model=MODEL, messages=MESSAGES).choices
     revoke_both(emulator, key_id)
-    with pytest.raises(twinkey.NoUsableSecretError) as info:
+    with raises_twinkey(twinkey.NoUsableSecretError) as info:
         client.chat.completions.create(model=MODEL, messages=MESSAGES)
     check_no_usable(info.value)
     before = emulator.counts(key_id)
     # Both secrets cool down now: the next call fails fast and sends nothing.
-    with pytest.raises(twinkey.NoUsableSecretError):
+    with raises_twinkey(twinkey.NoUsableSecretError):
         client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
     assert emulator.counts(key_id) == before
     assert [e.kind for e in events].count("no_usable_secret") == 1
@@ -168,10 +168,10 @@ async def test_async_no_usable_secret_is_typed(emulator: Emulator) -> None:
     key_id, engine = new_engine(emulator, events)
     client = twinkey.openai.async_client(engine, base_url=emulator.base_url)
     revoke_both(emulator, key_id)
-    with pytest.raises(twinkey.NoUsableSecretError) as info:
+    with raises_twinkey(twinkey.NoUsableSecretError) as info:
         await client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
     check_no_usable(info.value)
-    with pytest.raises(twinkey.NoUsableSecretError):
+    with raises_twinkey(twinkey.NoUsableSecretError):
         await client.chat.completions.create(model=MODEL, messages=MESSAGES)
     await client.close()
 

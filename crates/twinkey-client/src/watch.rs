@@ -126,6 +126,19 @@ impl KeyWatch {
         Self::start_on(&runtime, engine, source, options)
     }
 
+    /// Follows a key file with the file defaults (a look every 5 s), on the current runtime.
+    pub fn file(engine: Engine, path: impl Into<PathBuf>) -> Result<KeyWatch> {
+        let options = WatchOptions::for_source(twinkey::watch::WatchSource::File);
+        Self::start(engine, WatchSource::File(path.into()), options)
+    }
+
+    /// Follows the control plane with its defaults (a `GetApiKey` every 30 s), on the current
+    /// runtime.
+    pub fn control_plane(engine: Engine, client: ControlPlaneClient) -> Result<KeyWatch> {
+        let options = WatchOptions::for_source(twinkey::watch::WatchSource::ControlPlane);
+        Self::start(engine, WatchSource::ControlPlane(client), options)
+    }
+
     /// [`KeyWatch::start`] on the given runtime (a binding's own), from any thread.
     pub fn start_on(
         runtime: &tokio::runtime::Handle,

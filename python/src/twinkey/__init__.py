@@ -84,6 +84,7 @@ from .errors import (
     TransportError,
     TwinkeyError,
     UnusableSecret,
+    find_twinkey_error,
 )
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ __all__ = [
     "Verdict",
     "__version__",
     "errors",
+    "find_twinkey_error",
     "fleet",
     "parse_rate_limit_headers",
     "request_facts",

@@ -24,6 +24,7 @@ __all__ = [
     "TransportError",
     "TwinkeyError",
     "UnusableSecret",
+    "find_twinkey_error",
 ]
 
 
@@ -173,3 +174,17 @@ class BudgetExceededError(TwinkeyError):
         self.scope = scope
         self.retry_after = retry_after
         self.requested = requested
+
+
+def find_twinkey_error(error: BaseException | None) -> TwinkeyError | None:
+    """The twinkey error behind ``error``: itself, or the first one in its ``__cause__`` /
+    ``__context__`` chain. openai 2.x and 3.x raise twinkey's errors as they are; openai 1.x
+    wraps every exception raised under its HTTP client in ``openai.APIConnectionError`` (the
+    twinkey error is its ``__cause__``)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, TwinkeyError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

@@ -46,6 +46,11 @@ pub struct Args {
     /// The model to ask.
     #[arg(long, default_value = "openai.gpt-oss-120b")]
     model: String,
+    /// Follow the key file while sending (a key watch looking this often, e.g. `1s`): a
+    /// rotation that rewrites it (`twinkey rotate --secret-out`) is followed before the old
+    /// secret is retired.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    watch: Option<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -180,6 +185,18 @@ pub async fn run(args: Args, out: Output) -> Result<ExitCode, Failure> {
             }
         });
     }
+    let _watch = match args.watch {
+        Some(interval) => Some(twinkey_client::watch::KeyWatch::start(
+            engine.clone(),
+            twinkey_client::watch::WatchSource::File(args.key_file.clone()),
+            twinkey::watch::WatchOptions {
+                interval,
+                max_backoff: interval.max(std::time::Duration::from_secs(300)),
+                ..twinkey::watch::WatchOptions::for_source(twinkey::watch::WatchSource::File)
+            },
+        )?),
+        None => None,
+    };
     let client = Arc::new(InferenceClient::new(engine, &args.base_url)?);
     let http = twinkey_client::default_http_client()?;
     let admin_url = args.admin_url.trim_end_matches('/').to_string();
